@@ -1,0 +1,50 @@
+// ftready scan: the static analyzer's entry point. Sources in, findings out.
+#pragma once
+
+#include "ftready/finding.h"
+
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ftready::analyzer {
+
+struct ScanOptions {
+  std::vector<std::string> paths;   // files or folders
+  std::string compile_commands_dir; // -p; empty: flags from `python_include`
+  std::string python_include;       // the interpreter's include dir
+  std::vector<std::string> extra_args;
+  unsigned jobs = 1;
+  std::set<std::string> rules; // empty: every rule
+  std::string root;            // paths in findings are relative to it
+};
+
+// Something about the input the user should hear of: a path that does not
+// exist, a file that did not parse. `input_error` ones make the run exit 2.
+struct ScanDiagnostic {
+  std::string file;
+  std::string message;
+  bool input_error = true;
+};
+
+struct ScanResult {
+  std::vector<Finding> findings; // sorted; suppressed ones carry their status
+  std::vector<ScanDiagnostic> diagnostics;
+  unsigned files_scanned = 0;
+  std::vector<std::string> cython_files;
+  unsigned suppressed = 0;
+};
+
+// Thrown for input that makes a scan impossible (no sources at all, a
+// compile_commands.json that does not load).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+ScanResult scan(const ScanOptions &options);
+
+// Rule ids the analyzer knows, in order.
+std::vector<std::string> ruleIds();
+
+} // namespace ftready::analyzer

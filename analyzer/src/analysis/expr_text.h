@@ -1,0 +1,25 @@
+// Canonical text for expressions, so "the object a lock is held on" written in
+// a macro argument and the container an API is called on can be compared.
+#pragma once
+
+#include <clang/AST/Expr.h>
+
+#include <string>
+
+namespace ftready::analysis {
+
+// "(PyObject *)self->list" and "_PyObject_CAST(self->list)" both give
+// "self->list"; whitespace is dropped.
+std::string canonicalText(const clang::Expr *e, const clang::ASTContext &ctx);
+
+// Same canonical form from raw source text (a macro argument's tokens).
+std::string canonicalText(std::string text);
+
+// "self->list" -> "self"; "a.b->c" -> "a"; a plain name gives itself.
+std::string baseObjectOf(const std::string &canonical);
+
+// The variable an expression names once casts and parentheses are gone, or
+// null.
+const clang::VarDecl *referencedVar(const clang::Expr *e);
+
+} // namespace ftready::analysis

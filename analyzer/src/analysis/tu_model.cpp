@@ -1,0 +1,664 @@
+#include "tu_model.h"
+
+#include "expr_text.h"
+#include "macro_recorder.h"
+
+#include <clang/AST/ParentMapContext.h>
+#include <clang/AST/RecursiveASTVisitor.h>
+#include <clang/Basic/SourceManager.h>
+
+#include <algorithm>
+
+namespace ftready::analysis {
+
+namespace {
+
+// Python's slot ids (Include/typeslots.h, Include/moduleobject.h) and METH_*
+// flags (Include/methodobject.h): stable ABI values.
+constexpr int kModExec = 2;
+constexpr int kModGil = 4;
+constexpr int kMethVarargs = 0x0001;
+constexpr int kMethKeywords = 0x0002;
+constexpr int kMethFastcall = 0x0080;
+
+Role roleOfTypeSlot(int slot) {
+  switch (slot) {
+  case 65:
+    return Role::TypeNew;
+  case 60:
+    return Role::TypeInit;
+  case 52:
+    return Role::TypeDealloc;
+  case 71:
+    return Role::TypeTraverse;
+  case 51:
+    return Role::TypeClear;
+  case 80:
+    return Role::TypeFinalize;
+  default:
+    return Role::TypeOther;
+  }
+}
+
+Role roleOfTypeField(const std::string &field) {
+  if (field == "tp_new")
+    return Role::TypeNew;
+  if (field == "tp_init")
+    return Role::TypeInit;
+  if (field == "tp_dealloc")
+    return Role::TypeDealloc;
+  if (field == "tp_traverse")
+    return Role::TypeTraverse;
+  if (field == "tp_clear")
+    return Role::TypeClear;
+  if (field == "tp_finalize")
+    return Role::TypeFinalize;
+  return Role::TypeOther;
+}
+
+// Lock and unlock calls: which argument names the lock (the pairing key) and
+// which name the objects a critical section locks.
+struct LockApi {
+  const char *name;
+  bool lock;
+  bool criticalSection;
+};
+
+constexpr LockApi kLockApis[] = {
+    {"PyMutex_Lock", true, false},
+    {"_PyMutex_Lock", true, false},
+    {"PyMutex_Unlock", false, false},
+    {"_PyMutex_Unlock", false, false},
+    {"PyThread_acquire_lock", true, false},
+    {"PyThread_acquire_lock_timed", true, false},
+    {"PyThread_release_lock", false, false},
+    {"pthread_mutex_lock", true, false},
+    {"pthread_mutex_unlock", false, false},
+    {"pthread_rwlock_rdlock", true, false},
+    {"pthread_rwlock_wrlock", true, false},
+    {"pthread_rwlock_unlock", false, false},
+    {"pthread_spin_lock", true, false},
+    {"pthread_spin_unlock", false, false},
+    {"mtx_lock", true, false},
+    {"mtx_unlock", false, false},
+    {"EnterCriticalSection", true, false},
+    {"LeaveCriticalSection", false, false},
+    {"PyCriticalSection_Begin", true, true},
+    {"PyCriticalSection2_Begin", true, true},
+    {"PyCriticalSection_End", false, true},
+    {"PyCriticalSection2_End", false, true},
+};
+
+const LockApi *lockApiNamed(const std::string &name) {
+  for (const auto &api : kLockApis)
+    if (name == api.name)
+      return &api;
+  return nullptr;
+}
+
+bool isScopedGuardType(clang::QualType t) {
+  const auto *rd = t->getAsCXXRecordDecl();
+  if (!rd)
+    return false;
+  std::string n = rd->getNameAsString();
+  return n == "lock_guard" || n == "unique_lock" || n == "scoped_lock" ||
+         n == "shared_lock";
+}
+
+std::optional<long long> intValue(const clang::Expr *e,
+                                  const clang::ASTContext &ctx) {
+  if (!e)
+    return std::nullopt;
+  clang::Expr::EvalResult r;
+  if (e->EvaluateAsInt(r, ctx))
+    return r.Val.getInt().getExtValue();
+  if (auto *lit =
+          llvm::dyn_cast<clang::IntegerLiteral>(e->IgnoreParenCasts()))
+    return lit->getValue().getSExtValue();
+  return std::nullopt;
+}
+
+const clang::FunctionDecl *functionIn(const clang::Expr *e) {
+  if (!e)
+    return nullptr;
+  if (auto *dre = llvm::dyn_cast<clang::DeclRefExpr>(e->IgnoreParenCasts()))
+    return llvm::dyn_cast<clang::FunctionDecl>(dre->getDecl());
+  return nullptr;
+}
+
+std::string recordName(clang::QualType t) {
+  if (const auto *rd = t->getAsRecordDecl())
+    return rd->getNameAsString();
+  return "";
+}
+
+} // namespace
+
+struct LockEvent {
+  unsigned offset;
+  std::string key;
+  std::vector<std::string> objects;
+  bool lock;
+  bool criticalSection;
+};
+
+class TuModelBuilder : public clang::RecursiveASTVisitor<TuModelBuilder> {
+public:
+  TuModelBuilder(TuModel &m, const std::set<std::string> &watched)
+      : m_(m), ctx_(m.ctx_), sm_(ctx_.getSourceManager()), watched_(watched) {}
+
+  void finish(const MacroRecord &macros) {
+    const auto &marks = macros.criticalSections;
+    for (const auto &use : macros.apiMacros)
+      noteMacroUse(use);
+    for (auto &[fn, uses] : m_.apiUses_)
+      std::stable_sort(uses.begin(), uses.end(),
+                       [this](const ApiUse &a, const ApiUse &b) {
+                         return m_.offsetOf(a.expr->getBeginLoc()) <
+                                m_.offsetOf(b.expr->getBeginLoc());
+                       });
+    for (const auto *ref : functionRefs_)
+      if (!calleeRefs_.count(ref))
+        if (auto *fd = llvm::dyn_cast<clang::FunctionDecl>(ref->getDecl()))
+          m_.addressTaken_.insert(fd->getCanonicalDecl());
+    for (auto &[fn, events] : lockEvents_)
+      pairLockEvents(fn, events);
+    for (const auto *fn : m_.functions_)
+      pairCriticalSectionMarks(fn, marks);
+  }
+
+  bool TraverseFunctionDecl(clang::FunctionDecl *fd) {
+    const clang::FunctionDecl *saved = current_;
+    if (fd->doesThisDeclarationHaveABody() &&
+        !sm_.isInSystemHeader(fd->getLocation())) {
+      current_ = fd;
+      m_.functions_.push_back(fd);
+      std::string name = fd->getNameAsString();
+      if (name.rfind("PyInit_", 0) == 0) {
+        m_.roles_[fd->getCanonicalDecl()] = Role::ModuleInit;
+        m_.module_.init = fd;
+      }
+    }
+    bool ok = RecursiveASTVisitor::TraverseFunctionDecl(fd);
+    current_ = saved;
+    return ok;
+  }
+
+  bool VisitCallExpr(clang::CallExpr *call) {
+    const clang::FunctionDecl *callee = call->getDirectCallee();
+    if (auto *dre = llvm::dyn_cast<clang::DeclRefExpr>(
+            call->getCallee()->IgnoreParenCasts()))
+      calleeRefs_.insert(dre);
+    if (!callee)
+      return true;
+    std::string name = callee->getNameAsString();
+    m_.calledNames_.insert(name);
+    noteModuleDeclarationCall(name, call);
+    if (!current_)
+      return true;
+    if (watched_.count(name))
+      noteCallUse(name, call);
+    if (const LockApi *api = lockApiNamed(name))
+      noteLockCall(*api, call);
+    if (callee->getDefinition() || callee->hasBody()) {
+      CallSite site;
+      site.caller = current_->getCanonicalDecl();
+      site.callee = callee->getCanonicalDecl();
+      site.offset = m_.offsetOf(call->getBeginLoc());
+      for (const auto *arg : call->arguments())
+        site.args.push_back(canonicalText(arg, ctx_));
+      m_.calls_.push_back(std::move(site));
+    }
+    return true;
+  }
+
+  bool VisitDeclRefExpr(clang::DeclRefExpr *dre) {
+    if (llvm::isa<clang::FunctionDecl>(dre->getDecl()))
+      functionRefs_.push_back(dre);
+    return true;
+  }
+
+  // Remembers the outermost expression of each macro expansion, so that a
+  // watched macro's use can be mapped back to the AST.
+  bool VisitExpr(clang::Expr *e) {
+    if (!current_ || !e->getBeginLoc().isMacroID())
+      return true;
+    exprsByMacroRange_.try_emplace(
+        {fileBegin(sm_, e->getBeginLoc()).getRawEncoding(),
+         fileEnd(sm_, e->getEndLoc()).getRawEncoding()},
+        ExprAt{e, current_});
+    return true;
+  }
+
+  bool VisitVarDecl(clang::VarDecl *vd) {
+    if (!current_ || !isScopedGuardType(vd->getType()))
+      return true;
+    // A guard holds its lock to the end of the enclosing block.
+    for (const auto &p : ctx_.getParents(*vd)) {
+      for (const auto &pp : ctx_.getParents(p)) {
+        if (const auto *block = pp.get<clang::CompoundStmt>()) {
+          LockExtent ext;
+          ext.kind = LockExtent::Kind::ScopedGuard;
+          ext.begin = m_.offsetOf(vd->getBeginLoc());
+          ext.end = m_.offsetOf(block->getRBracLoc());
+          m_.extents_[current_->getCanonicalDecl()].push_back(ext);
+        }
+      }
+    }
+    return true;
+  }
+
+  bool VisitInitListExpr(clang::InitListExpr *ile) {
+    const clang::InitListExpr *sem =
+        ile->isSemanticForm() ? ile : ile->getSemanticForm();
+    if (!sem)
+      return true;
+    std::string type = recordName(sem->getType());
+    if (type == "PyMethodDef")
+      noteMethodDef(sem);
+    else if (type == "PyModuleDef_Slot")
+      noteModuleSlot(sem);
+    else if (type == "PyType_Slot")
+      noteTypeSlot(sem);
+    else if (type == "_typeobject")
+      noteStaticType(sem);
+    return true;
+  }
+
+private:
+  struct ExprAt {
+    const clang::Expr *expr;
+    const clang::FunctionDecl *fn;
+  };
+
+  void noteCallUse(const std::string &name, const clang::CallExpr *call) {
+    ApiUse use;
+    use.api = name;
+    use.expr = call;
+    for (const auto *arg : call->arguments()) {
+      use.args.push_back(arg);
+      use.argTexts.push_back(canonicalText(arg, ctx_));
+    }
+    callUses_.insert({name, fileBegin(sm_, call->getBeginLoc()).getRawEncoding()});
+    m_.apiUses_[current_->getCanonicalDecl()].push_back(std::move(use));
+  }
+
+  void noteMacroUse(const MacroUse &mu) {
+    if (callUses_.count({mu.name, mu.begin.getRawEncoding()}))
+      return; // a macro that wraps the function of the same name
+    auto it = exprsByMacroRange_.find(
+        {mu.begin.getRawEncoding(), mu.end.getRawEncoding()});
+    if (it == exprsByMacroRange_.end())
+      return;
+    ApiUse use;
+    use.api = mu.name;
+    use.expr = it->second.expr;
+    for (const auto &a : mu.args) {
+      use.argTexts.push_back(canonicalText(a));
+      use.args.push_back(findOperand(it->second.expr, use.argTexts.back()));
+    }
+    m_.apiUses_[it->second.fn->getCanonicalDecl()].push_back(std::move(use));
+  }
+
+  // The sub-expression of a macro expansion that is the argument `text`.
+  const clang::Expr *findOperand(const clang::Expr *root,
+                                 const std::string &text) {
+    struct Finder : clang::RecursiveASTVisitor<Finder> {
+      const std::string &text;
+      clang::ASTContext &ctx;
+      const clang::Expr *found = nullptr;
+      Finder(const std::string &t, clang::ASTContext &c) : text(t), ctx(c) {}
+      bool VisitExpr(clang::Expr *e) {
+        if (!found && (llvm::isa<clang::DeclRefExpr>(e) ||
+                       llvm::isa<clang::MemberExpr>(e) ||
+                       llvm::isa<clang::IntegerLiteral>(e)) &&
+            canonicalText(e, ctx) == text)
+          found = e;
+        return !found;
+      }
+    } finder(text, ctx_);
+    finder.TraverseStmt(const_cast<clang::Expr *>(root));
+    return finder.found;
+  }
+
+  void setRole(const clang::FunctionDecl *fd, Role role) {
+    if (!fd)
+      return;
+    auto &slot = m_.roles_[fd->getCanonicalDecl()];
+    if (slot == Role::None || slot == Role::TypeOther)
+      slot = role;
+  }
+
+  void markPrivateParams(const clang::FunctionDecl *fd,
+                         std::initializer_list<unsigned> indices) {
+    if (const clang::FunctionDecl *def = fd ? fd->getDefinition() : nullptr)
+      for (unsigned i : indices)
+        if (i < def->getNumParams())
+          m_.privateParams_.insert(def->getParamDecl(i));
+  }
+
+  void noteMethodDef(const clang::InitListExpr *ile) {
+    if (ile->getNumInits() < 3)
+      return;
+    const clang::FunctionDecl *fd = functionIn(ile->getInit(1));
+    auto flags = intValue(ile->getInit(2), ctx_);
+    if (!fd || !flags)
+      return;
+    setRole(fd, Role::Method);
+    if (*flags & kMethFastcall)
+      markPrivateParams(fd, {1});
+    else if (*flags & kMethVarargs)
+      markPrivateParams(fd, {1});
+    if ((*flags & kMethKeywords) && !(*flags & kMethFastcall))
+      markPrivateParams(fd, {2});
+  }
+
+  void noteModuleSlot(const clang::InitListExpr *ile) {
+    if (ile->getNumInits() < 2)
+      return;
+    auto slot = intValue(ile->getInit(0), ctx_);
+    if (!slot)
+      return;
+    if (*slot == kModExec)
+      setRole(functionIn(ile->getInit(1)), Role::ModExec);
+    if (*slot == kModGil) {
+      auto value = intValue(ile->getInit(1)->IgnoreParenCasts(), ctx_);
+      if (value && *value == 1)
+        m_.module_.declares_gil_not_used = true;
+      else
+        m_.module_.declares_gil_used = true;
+    }
+  }
+
+  void noteSlotFunction(const clang::FunctionDecl *fd, Role role) {
+    setRole(fd, role);
+    if (role == Role::TypeNew || role == Role::TypeInit)
+      markPrivateParams(fd, {1, 2});
+  }
+
+  void noteTypeSlot(const clang::InitListExpr *ile) {
+    if (ile->getNumInits() < 2)
+      return;
+    auto slot = intValue(ile->getInit(0), ctx_);
+    if (slot)
+      noteSlotFunction(functionIn(ile->getInit(1)), roleOfTypeSlot(*slot));
+  }
+
+  void noteStaticType(const clang::InitListExpr *ile) {
+    const auto *rd = ile->getType()->getAsRecordDecl();
+    if (!rd)
+      return;
+    unsigned i = 0;
+    for (const auto *field : rd->fields()) {
+      if (i >= ile->getNumInits())
+        break;
+      noteSlotFunction(functionIn(ile->getInit(i++)),
+                       roleOfTypeField(field->getNameAsString()));
+    }
+  }
+
+  void noteModuleDeclarationCall(const std::string &name,
+                                 const clang::CallExpr *call) {
+    if (name == "PyModuleDef_Init")
+      m_.module_.multi_phase = true;
+    if (name == "PyUnstable_Module_SetGIL" && call->getNumArgs() == 2) {
+      auto v = intValue(call->getArg(1)->IgnoreParenCasts(), ctx_);
+      if (v && *v == 1)
+        m_.module_.declares_gil_not_used = true;
+    }
+    if (name == "mod_gil_not_used") // pybind11 >= 2.13
+      m_.module_.declares_gil_not_used = true;
+  }
+
+  void noteLockCall(const LockApi &api, const clang::CallExpr *call) {
+    if (call->getNumArgs() == 0)
+      return;
+    LockEvent ev;
+    ev.offset = m_.offsetOf(call->getBeginLoc());
+    ev.key = canonicalText(call->getArg(0), ctx_);
+    ev.lock = api.lock;
+    ev.criticalSection = api.criticalSection;
+    if (api.criticalSection && api.lock)
+      for (unsigned i = 1; i < call->getNumArgs(); ++i)
+        ev.objects.push_back(canonicalText(call->getArg(i), ctx_));
+    else
+      ev.objects.push_back(ev.key);
+    lockEvents_[current_->getCanonicalDecl()].push_back(std::move(ev));
+  }
+
+  unsigned bodyEnd(const clang::FunctionDecl *fn) const {
+    const clang::FunctionDecl *def = fn->getDefinition();
+    return def && def->getBody() ? m_.offsetOf(def->getBody()->getEndLoc())
+                                 : ~0u;
+  }
+
+  void pairLockEvents(const clang::FunctionDecl *fn,
+                      std::vector<LockEvent> &events) {
+    std::sort(events.begin(), events.end(),
+              [](const LockEvent &a, const LockEvent &b) {
+                return a.offset < b.offset;
+              });
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (!events[i].lock)
+        continue;
+      LockExtent ext;
+      ext.kind = events[i].criticalSection ? LockExtent::Kind::CriticalSection
+                                           : LockExtent::Kind::Mutex;
+      ext.begin = events[i].offset;
+      ext.end = bodyEnd(fn);
+      ext.objects = events[i].objects;
+      for (size_t j = i + 1; j < events.size(); ++j)
+        if (!events[j].lock && events[j].key == events[i].key) {
+          ext.end = events[j].offset;
+          break;
+        }
+      m_.extents_[fn].push_back(std::move(ext));
+    }
+  }
+
+  void pairCriticalSectionMarks(const clang::FunctionDecl *fn,
+                                const std::vector<CriticalSectionMark> &marks) {
+    const clang::Stmt *body = fn->getBody();
+    if (!body)
+      return;
+    clang::SourceLocation b = sm_.getExpansionLoc(body->getBeginLoc());
+    clang::SourceLocation e = sm_.getExpansionLoc(body->getEndLoc());
+    if (sm_.getFileID(b) != sm_.getFileID(e))
+      return;
+    unsigned from = sm_.getFileOffset(b), to = sm_.getFileOffset(e);
+    std::vector<const CriticalSectionMark *> open;
+    for (const auto &mark : marks) {
+      if (sm_.getFileID(mark.location) != sm_.getFileID(b))
+        continue;
+      unsigned off = sm_.getFileOffset(mark.location);
+      if (off < from || off > to)
+        continue;
+      if (mark.begin) {
+        open.push_back(&mark);
+      } else if (!open.empty()) {
+        LockExtent ext;
+        ext.kind = LockExtent::Kind::CriticalSection;
+        ext.begin = sm_.getFileOffset(open.back()->location);
+        ext.end = off;
+        ext.objects = open.back()->objects;
+        open.pop_back();
+        m_.extents_[fn->getCanonicalDecl()].push_back(std::move(ext));
+      }
+    }
+  }
+
+  TuModel &m_;
+  clang::ASTContext &ctx_;
+  const clang::SourceManager &sm_;
+  const clang::FunctionDecl *current_ = nullptr;
+  std::set<const clang::DeclRefExpr *> calleeRefs_;
+  std::vector<const clang::DeclRefExpr *> functionRefs_;
+  std::map<const clang::FunctionDecl *, std::vector<LockEvent>> lockEvents_;
+  const std::set<std::string> &watched_;
+  std::set<std::pair<std::string, unsigned>> callUses_;
+  std::map<std::pair<unsigned, unsigned>, ExprAt> exprsByMacroRange_;
+};
+
+TuModel::TuModel(clang::ASTContext &ctx, const MacroRecord &macros,
+                 const std::set<std::string> &watchedApis)
+    : ctx_(ctx) {
+  TuModelBuilder builder(*this, watchedApis);
+  builder.TraverseDecl(ctx.getTranslationUnitDecl());
+  builder.finish(macros);
+  computeInitOnly();
+  computeAlwaysLocked();
+}
+
+unsigned TuModel::offsetOf(clang::SourceLocation loc) const {
+  const auto &sm = ctx_.getSourceManager();
+  return sm.getFileOffset(sm.getExpansionLoc(loc));
+}
+
+Role TuModel::roleOf(const clang::FunctionDecl *fn) const {
+  auto it = roles_.find(fn->getCanonicalDecl());
+  return it == roles_.end() ? Role::None : it->second;
+}
+
+bool TuModel::isPrivateParameter(const clang::ParmVarDecl *p) const {
+  return privateParams_.count(p) != 0;
+}
+
+bool TuModel::isInitOnly(const clang::FunctionDecl *fn) const {
+  return initOnly_.count(fn->getCanonicalDecl()) != 0;
+}
+
+const std::vector<LockExtent> &
+TuModel::extentsOf(const clang::FunctionDecl *fn) const {
+  static const std::vector<LockExtent> none;
+  auto it = extents_.find(fn->getCanonicalDecl());
+  return it == extents_.end() ? none : it->second;
+}
+
+const std::vector<ApiUse> &
+TuModel::apiUsesIn(const clang::FunctionDecl *fn) const {
+  static const std::vector<ApiUse> none;
+  auto it = apiUses_.find(fn->getCanonicalDecl());
+  return it == apiUses_.end() ? none : it->second;
+}
+
+bool TuModel::extentCovers(const clang::FunctionDecl *fn, unsigned offset,
+                           const std::string &object) const {
+  for (const auto &ext : extentsOf(fn)) {
+    if (offset < ext.begin || offset > ext.end)
+      continue;
+    if (ext.kind != LockExtent::Kind::CriticalSection || object.empty())
+      return true;
+    for (const auto &o : ext.objects)
+      if (o == object || o == baseObjectOf(object))
+        return true;
+  }
+  return false;
+}
+
+bool TuModel::isLockedAt(const clang::FunctionDecl *fn,
+                         clang::SourceLocation loc,
+                         const std::string &object) const {
+  if (!fn)
+    return false;
+  if (extentCovers(fn, offsetOf(loc), object))
+    return true;
+  auto it = alwaysLocked_.find(fn->getCanonicalDecl());
+  if (it == alwaysLocked_.end())
+    return false;
+  return it->second.count("") || it->second.count(object) ||
+         it->second.count(baseObjectOf(object)) ||
+         (object.empty() && !it->second.empty());
+}
+
+const clang::FunctionDecl *
+TuModel::functionAt(clang::SourceLocation loc) const {
+  const auto &sm = ctx_.getSourceManager();
+  clang::SourceLocation at = sm.getExpansionLoc(loc);
+  for (const auto *fn : functions_) {
+    clang::SourceRange r = fn->getSourceRange();
+    clang::SourceLocation b = sm.getExpansionLoc(r.getBegin());
+    clang::SourceLocation e = sm.getExpansionLoc(r.getEnd());
+    if (sm.getFileID(b) == sm.getFileID(at) &&
+        sm.getFileOffset(b) <= sm.getFileOffset(at) &&
+        sm.getFileOffset(at) <= sm.getFileOffset(e))
+      return fn;
+  }
+  return nullptr;
+}
+
+void TuModel::computeInitOnly() {
+  for (const auto &[fn, role] : roles_)
+    if (role == Role::ModuleInit || role == Role::ModExec)
+      initOnly_.insert(fn);
+  std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers;
+  for (const auto &c : calls_)
+    callers[c.callee].push_back(&c);
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto &[callee, sites] : callers) {
+      if (initOnly_.count(callee) || addressTaken_.count(callee) ||
+          roleOf(callee) != Role::None)
+        continue;
+      bool all = std::all_of(sites.begin(), sites.end(), [&](auto *s) {
+        return initOnly_.count(s->caller) != 0;
+      });
+      if (all) {
+        initOnly_.insert(callee);
+        changed = true;
+      }
+    }
+  }
+}
+
+void TuModel::computeAlwaysLocked() {
+  std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers;
+  for (const auto &c : calls_)
+    callers[c.callee].push_back(&c);
+  // Three rounds reach helpers of helpers of a locked wrapper: deep enough
+  // for Argument Clinic's wrapper -> _impl -> helper chains.
+  for (int round = 0; round < 3; ++round) {
+    for (const auto &[callee, sites] : callers) {
+      if (addressTaken_.count(callee) || roleOf(callee) != Role::None)
+        continue;
+      const clang::FunctionDecl *def = callee->getDefinition();
+      if (!def)
+        continue;
+      std::set<std::string> common;
+      bool first = true;
+      for (const CallSite *s : sites) {
+        std::set<std::string> locked;
+        // Held at the call: critical-section objects and any mutex.
+        for (const auto &ext : extentsOf(s->caller))
+          if (s->offset >= ext.begin && s->offset <= ext.end) {
+            if (ext.kind == LockExtent::Kind::CriticalSection)
+              locked.insert(ext.objects.begin(), ext.objects.end());
+            else
+              locked.insert("");
+          }
+        if (auto it = alwaysLocked_.find(s->caller); it != alwaysLocked_.end())
+          locked.insert(it->second.begin(), it->second.end());
+        std::set<std::string> here;
+        if (locked.count(""))
+          here.insert("");
+        for (unsigned i = 0; i < def->getNumParams() && i < s->args.size();
+             ++i)
+          if (locked.count(s->args[i]) ||
+              locked.count(baseObjectOf(s->args[i])))
+            here.insert(def->getParamDecl(i)->getNameAsString());
+        if (first) {
+          common = here;
+          first = false;
+        } else {
+          std::set<std::string> both;
+          std::set_intersection(common.begin(), common.end(), here.begin(),
+                                here.end(), std::inserter(both, both.end()));
+          common = both;
+        }
+      }
+      if (!common.empty())
+        alwaysLocked_[callee] = common;
+    }
+  }
+}
+
+} // namespace ftready::analysis

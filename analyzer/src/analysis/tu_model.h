@@ -1,0 +1,138 @@
+// The shared analysis layer: what every rule asks about a translation unit.
+// Lock extents, roles the module gives its functions, a call graph, and what
+// follows from them (init-only functions, helpers always called locked).
+#pragma once
+
+#include <clang/AST/ASTContext.h>
+#include <clang/AST/Decl.h>
+#include <clang/Basic/SourceLocation.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ftready::analysis {
+
+// A Py_BEGIN/END_CRITICAL_SECTION macro seen by the preprocessor. Recorded
+// from the macro, not its expansion, because without Py_GIL_DISABLED the
+// macros expand to bare braces.
+struct CriticalSectionMark {
+  clang::SourceLocation location; // expansion location
+  bool begin = true;
+  std::vector<std::string> objects; // canonical text of the locked objects
+};
+
+struct LockExtent {
+  enum class Kind { CriticalSection, Mutex, ScopedGuard };
+  Kind kind = Kind::Mutex;
+  unsigned begin = 0; // file offsets, within one function's file
+  unsigned end = 0;
+  std::vector<std::string> objects; // canonical; for mutexes, the mutex
+};
+
+// The part a function plays for the module, from the tables that register it.
+enum class Role {
+  None,
+  ModuleInit, // PyInit_*
+  ModExec,    // Py_mod_exec slot
+  Method,     // PyMethodDef entry
+  TypeNew,
+  TypeInit,
+  TypeDealloc,
+  TypeTraverse,
+  TypeClear,
+  TypeFinalize,
+  TypeOther, // any other type slot
+};
+
+struct CallSite {
+  const clang::FunctionDecl *caller = nullptr;
+  const clang::FunctionDecl *callee = nullptr;
+  unsigned offset = 0;
+  std::vector<std::string> args; // canonical text
+};
+
+// A use of a watched C API, whether it is a function call or a macro
+// (PyList_GET_ITEM expands to a field access and leaves no call behind).
+struct ApiUse {
+  std::string api;
+  const clang::Expr *expr = nullptr;     // the call, or the macro's expansion
+  std::vector<const clang::Expr *> args; // null where not recovered
+  std::vector<std::string> argTexts;     // canonical
+};
+
+struct MacroRecord;
+
+struct ModuleDeclaration {
+  const clang::FunctionDecl *init = nullptr; // PyInit_*
+  bool multi_phase = false;
+  bool declares_gil_not_used = false;
+  bool declares_gil_used = false;
+};
+
+class TuModel {
+public:
+  TuModel(clang::ASTContext &ctx, const MacroRecord &macros,
+          const std::set<std::string> &watchedApis);
+
+  clang::ASTContext &context() const { return ctx_; }
+
+  // File offset of the expansion location of `loc`.
+  unsigned offsetOf(clang::SourceLocation loc) const;
+
+  // Is `object` (canonical text; empty: any object) protected at `loc` inside
+  // `fn`? True inside a critical section on the object or on its base object
+  // (self for self->list), inside any mutex or scoped guard, or when `fn` is a
+  // helper that every caller calls with such a lock held.
+  bool isLockedAt(const clang::FunctionDecl *fn, clang::SourceLocation loc,
+                  const std::string &object) const;
+
+  // Runs only while the module is being initialised (PyInit_*, Py_mod_exec,
+  // and helpers only they call).
+  bool isInitOnly(const clang::FunctionDecl *fn) const;
+
+  Role roleOf(const clang::FunctionDecl *fn) const;
+
+  // The *args tuple or **kwargs dict handed to a registered function.
+  bool isPrivateParameter(const clang::ParmVarDecl *p) const;
+
+  const ModuleDeclaration &module() const { return module_; }
+
+  // Names of every function the TU calls (for getenv vs setenv).
+  bool callsFunctionNamed(const std::string &name) const {
+    return calledNames_.count(name) != 0;
+  }
+
+  // The function whose body contains `loc`, or null.
+  const clang::FunctionDecl *functionAt(clang::SourceLocation loc) const;
+
+  const std::vector<LockExtent> &extentsOf(const clang::FunctionDecl *fn) const;
+
+  // Uses of the watched APIs inside `fn`, in source order.
+  const std::vector<ApiUse> &apiUsesIn(const clang::FunctionDecl *fn) const;
+
+private:
+  friend class TuModelBuilder;
+  void computeInitOnly();
+  void computeAlwaysLocked();
+  bool extentCovers(const clang::FunctionDecl *fn, unsigned offset,
+                    const std::string &object) const;
+
+  clang::ASTContext &ctx_;
+  std::vector<const clang::FunctionDecl *> functions_;
+  std::map<const clang::FunctionDecl *, std::vector<LockExtent>> extents_;
+  std::map<const clang::FunctionDecl *, std::vector<ApiUse>> apiUses_;
+  std::map<const clang::FunctionDecl *, Role> roles_;
+  std::set<const clang::FunctionDecl *> addressTaken_;
+  std::set<const clang::ParmVarDecl *> privateParams_;
+  std::vector<CallSite> calls_;
+  std::set<std::string> calledNames_;
+  std::set<const clang::FunctionDecl *> initOnly_;
+  // Helpers every caller calls under a lock: on these parameters (canonical
+  // names), or under some mutex (empty string).
+  std::map<const clang::FunctionDecl *, std::set<std::string>> alwaysLocked_;
+  ModuleDeclaration module_;
+};
+
+} // namespace ftready::analysis

@@ -1,0 +1,186 @@
+// FT002: mutable static/global C state written outside module initialisation
+// without a lock, atomic or thread-local.
+#include "../analysis/expr_text.h"
+#include "rule.h"
+
+#include <clang/AST/ParentMapContext.h>
+#include <clang/ASTMatchers/ASTMatchers.h>
+
+#include <set>
+
+using namespace clang::ast_matchers;
+
+namespace ftready::rules {
+namespace {
+
+bool isAtomicType(clang::QualType t) {
+  t = t.getCanonicalType();
+  if (t->isAtomicType())
+    return true;
+  if (const auto *rd = t->getAsCXXRecordDecl())
+    return rd->getNameAsString() == "atomic" ||
+           rd->getNameAsString() == "atomic_flag";
+  return false;
+}
+
+// Calls that take a variable's address to operate on it atomically or once.
+bool isAtomicOrOnceCall(const std::string &name) {
+  for (const char *prefix : {"_Py_atomic_", "atomic_", "__atomic_", "__sync_",
+                             "__c11_atomic_", "Interlocked", "pthread_once",
+                             "call_once", "PyThread_tss_", "PyThread_"})
+    if (name.rfind(prefix, 0) == 0)
+      return true;
+  return false;
+}
+
+bool isExemptVariable(const clang::VarDecl *vd) {
+  clang::QualType t = vd->getType();
+  if (t.isConstQualified() || vd->getTLSKind() != clang::VarDecl::TLS_None ||
+      isAtomicType(t))
+    return true;
+  if (const auto *at = t->getAsArrayTypeUnsafe())
+    if (at->getElementType().isConstQualified() ||
+        isAtomicType(at->getElementType()))
+      return true;
+  const auto &sm = vd->getASTContext().getSourceManager();
+  return sm.isInSystemHeader(vd->getLocation());
+}
+
+const char *kindOfWrite(const clang::Stmt *write) {
+  if (const auto *uo = llvm::dyn_cast<clang::UnaryOperator>(write))
+    if (uo->isIncrementDecrementOp())
+      return "counter";
+  if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(write))
+    if (bo->isCompoundAssignmentOp())
+      return "counter";
+  if (llvm::isa<clang::CallExpr>(write))
+    return "buffer";
+  return "value";
+}
+
+std::string fixFor(const std::string &kind, const std::string &var,
+                   bool pyObjectPointer) {
+  if (pyObjectPointer)
+    return "create '" + var +
+           "' once in Py_mod_exec/PyInit_* and keep it in module state, or "
+           "guard its lazy creation with a static PyMutex (3.13)";
+  if (kind == "counter")
+    return "make '" + var +
+           "' _Atomic and update it with atomic_fetch_add (C11 "
+           "<stdatomic.h>), or guard it with a static PyMutex (3.13)";
+  if (kind == "buffer")
+    return "use a local buffer or declare '" + var +
+           "' _Thread_local (C11) / thread_local (C++)";
+  return "write '" + var +
+         "' only in Py_mod_exec/PyInit_*, or guard every access with a "
+         "static PyMutex (3.13), or make it _Atomic / _Thread_local";
+}
+
+auto globalVar() {
+  return varDecl(hasGlobalStorage(), unless(parmVarDecl())).bind("var");
+}
+
+auto refToGlobal() {
+  return anyOf(declRefExpr(to(globalVar())),
+               memberExpr(hasObjectExpression(
+                   ignoringParenImpCasts(declRefExpr(to(globalVar()))))),
+               arraySubscriptExpr(hasBase(
+                   ignoringParenImpCasts(declRefExpr(to(globalVar()))))));
+}
+
+class UnguardedGlobalRule : public Rule {
+public:
+  using Rule::Rule;
+  const char *id() const override { return "FT002"; }
+
+  void registerMatchers(MatchFinder &finder) override {
+    auto inFn = hasAncestor(functionDecl(isDefinition()).bind("fn"));
+    finder.addMatcher(
+        binaryOperator(isAssignmentOperator(),
+                       hasLHS(ignoringParenImpCasts(refToGlobal())), inFn)
+            .bind("write"),
+        this);
+    finder.addMatcher(
+        unaryOperator(anyOf(hasOperatorName("++"), hasOperatorName("--")),
+                      hasUnaryOperand(ignoringParenImpCasts(refToGlobal())),
+                      inFn)
+            .bind("write"),
+        this);
+    // &scalar handed to a call that writes through it (PyArg_Parse "i").
+    finder.addMatcher(
+        callExpr(
+            forEachArgumentWithParamType(
+                unaryOperator(hasOperatorName("&"),
+                              hasUnaryOperand(ignoringParenImpCasts(
+                                  declRefExpr(to(globalVar()))))),
+                pointerType(pointee(unless(isConstQualified())))),
+            inFn)
+            .bind("write"),
+        this);
+    // A static array passed where the callee writes (sprintf, memcpy).
+    finder.addMatcher(
+        callExpr(forEachArgumentWithParamType(
+                     implicitCastExpr(
+                         hasCastKind(clang::CK_ArrayToPointerDecay),
+                         hasSourceExpression(declRefExpr(to(globalVar())))),
+                     pointerType(pointee(unless(isConstQualified())))),
+                 inFn)
+            .bind("write"),
+        this);
+  }
+
+  void check(const MatchFinder::MatchResult &r) override {
+    const auto *write = r.Nodes.getNodeAs<clang::Stmt>("write");
+    const auto *var = r.Nodes.getNodeAs<clang::VarDecl>("var");
+    const auto *fn = r.Nodes.getNodeAs<clang::FunctionDecl>("fn");
+    if (!write || !var || !fn || isExemptVariable(var))
+      return;
+    if (const auto *call = llvm::dyn_cast<clang::CallExpr>(write)) {
+      const auto *callee = call->getDirectCallee();
+      if (!callee || isAtomicOrOnceCall(callee->getNameAsString()))
+        return;
+      clang::QualType t = var->getType();
+      // Only scalars and byte buffers: a struct's address (a type object)
+      // is handed around without being written.
+      if (!t->isScalarType() && !(t->isArrayType() &&
+                                  t->getArrayElementTypeNoTypeQual()
+                                      ->isScalarType()))
+        return;
+    }
+    const auto &model = ctx_.model();
+    if (model.isInitOnly(fn) || model.isLockedAt(fn, write->getBeginLoc(), ""))
+      return;
+    std::string name = var->getNameAsString();
+    if (!reported_.insert({fn->getCanonicalDecl(), var}).second)
+      return;
+    std::string kind = kindOfWrite(write);
+    bool pyObjectPointer = var->getType()->isPointerType() &&
+                           var->getType()->getPointeeType().getAsString().find(
+                               "PyObject") != std::string::npos;
+    bool local = var->isStaticLocal();
+    Report rep;
+    rep.rule = id();
+    rep.severity = Severity::Warning;
+    rep.location = write->getBeginLoc();
+    rep.function = fn;
+    rep.key = name;
+    rep.message = std::string(local ? "function-local static '" : "global '") +
+                  name + "' is written in '" + fn->getNameAsString() +
+                  "' outside module initialisation without a lock, atomic "
+                  "or thread-local: concurrent calls race on it";
+    rep.fix = fixFor(kind, name, pyObjectPointer);
+    ctx_.report(std::move(rep));
+  }
+
+private:
+  std::set<std::pair<const clang::FunctionDecl *, const clang::VarDecl *>>
+      reported_;
+};
+
+} // namespace
+
+std::unique_ptr<Rule> makeFT002(const RuleContext &ctx) {
+  return std::make_unique<UnguardedGlobalRule>(ctx);
+}
+
+} // namespace ftready::rules

@@ -1,0 +1,208 @@
+// FT007: a method reads then writes fields of self with no critical section
+// on self and no lock.
+#include "../analysis/expr_text.h"
+#include "rule.h"
+
+#include <clang/AST/ParentMapContext.h>
+#include <clang/AST/RecursiveASTVisitor.h>
+#include <clang/ASTMatchers/ASTMatchers.h>
+
+#include <map>
+
+using namespace clang::ast_matchers;
+
+namespace ftready::rules {
+namespace {
+
+// A struct that starts with PyObject_HEAD / PyObject_VAR_HEAD.
+bool isPythonObjectStruct(clang::QualType t) {
+  if (!t->isPointerType())
+    return false;
+  const auto *rd = t->getPointeeType()->getAsRecordDecl();
+  if (!rd || !rd->getDefinition())
+    return false;
+  auto first = rd->getDefinition()->field_begin();
+  return first != rd->getDefinition()->field_end() &&
+         first->getNameAsString() == "ob_base";
+}
+
+// The variable that is `self`: the first parameter when it already has the
+// object's struct type, or a local cast from it (`FooObject *self =
+// (FooObject *)op;`).
+const clang::VarDecl *selfOf(const clang::FunctionDecl *fn) {
+  if (fn->getNumParams() == 0)
+    return nullptr;
+  const clang::ParmVarDecl *first = fn->getParamDecl(0);
+  if (isPythonObjectStruct(first->getType()))
+    return first;
+  struct Finder : clang::RecursiveASTVisitor<Finder> {
+    const clang::ParmVarDecl *param;
+    const clang::VarDecl *found = nullptr;
+    bool VisitVarDecl(clang::VarDecl *vd) {
+      if (!found && vd->hasInit() && isPythonObjectStruct(vd->getType()) &&
+          analysis::referencedVar(vd->getInit()) == param)
+        found = vd;
+      return !found;
+    }
+  } finder;
+  finder.param = first;
+  finder.TraverseStmt(fn->getBody());
+  return finder.found;
+}
+
+bool isSynchronisedField(const clang::FieldDecl *f) {
+  clang::QualType t = f->getType().getCanonicalType();
+  if (t->isAtomicType())
+    return true;
+  if (const auto *rd = t->getAsRecordDecl()) {
+    std::string n = rd->getNameAsString();
+    return n == "PyMutex" || n == "atomic" || n == "PyThread_type_lock";
+  }
+  return false;
+}
+
+enum class Access { Read, Write, ReadWrite };
+
+// How the field expression `me` is used by what surrounds it.
+Access accessOf(const clang::Expr *me, clang::ASTContext &ctx) {
+  const clang::Stmt *cur = me;
+  clang::DynTypedNode node = clang::DynTypedNode::create(*me);
+  for (;;) {
+    auto parents = ctx.getParents(node);
+    if (parents.empty())
+      return Access::Read;
+    node = parents[0];
+    const auto *p = node.get<clang::Stmt>();
+    if (!p)
+      return Access::Read;
+    if (llvm::isa<clang::ParenExpr>(p) || llvm::isa<clang::ImplicitCastExpr>(p)) {
+      cur = p;
+      continue;
+    }
+    // self->buf[i] = ... and self->state.x = ... write the field too.
+    if (const auto *as = llvm::dyn_cast<clang::ArraySubscriptExpr>(p))
+      if (as->getBase()->IgnoreParenImpCasts() == cur ||
+          as->getBase() == cur) {
+        cur = p;
+        continue;
+      }
+    if (const auto *m = llvm::dyn_cast<clang::MemberExpr>(p))
+      if (!m->isArrow()) {
+        cur = p;
+        continue;
+      }
+    if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(p)) {
+      if (bo->isAssignmentOp() && bo->getLHS()->IgnoreParenImpCasts() ==
+                                      llvm::cast<clang::Expr>(cur)
+                                          ->IgnoreParenImpCasts())
+        return bo->isCompoundAssignmentOp() ? Access::ReadWrite : Access::Write;
+      return Access::Read;
+    }
+    if (const auto *uo = llvm::dyn_cast<clang::UnaryOperator>(p)) {
+      if (uo->isIncrementDecrementOp() || uo->getOpcode() == clang::UO_AddrOf)
+        return Access::ReadWrite; // Py_XSETREF/Py_CLEAR take &field
+      return Access::Read;
+    }
+    return Access::Read;
+  }
+}
+
+class UnguardedObjectStateRule : public Rule {
+public:
+  using Rule::Rule;
+  const char *id() const override { return "FT007"; }
+
+  void registerMatchers(MatchFinder &finder) override {
+    finder.addMatcher(functionDecl(isDefinition(), hasBody(stmt())).bind("fn"),
+                      this);
+  }
+
+  void check(const MatchFinder::MatchResult &r) override {
+    const auto *fn = r.Nodes.getNodeAs<clang::FunctionDecl>("fn");
+    if (isLifecycleFunction(fn))
+      return;
+    const clang::VarDecl *self = selfOf(fn);
+    if (!self)
+      return;
+    struct FieldUses {
+      const clang::MemberExpr *firstRead = nullptr;
+      const clang::MemberExpr *racyWrite = nullptr;
+      bool plainWriteFirst = false;
+    };
+    std::map<const clang::FieldDecl *, FieldUses> fields;
+    for (const clang::MemberExpr *me : selfFieldAccesses(fn, self)) {
+      const auto *field = llvm::dyn_cast<clang::FieldDecl>(me->getMemberDecl());
+      if (!field || isSynchronisedField(field) ||
+          ctx_.model().isLockedAt(fn, me->getBeginLoc(),
+                                  self->getNameAsString()))
+        continue;
+      FieldUses &u = fields[field];
+      Access a = accessOf(me, ctx_.ast());
+      if (a == Access::Read && !u.firstRead)
+        u.firstRead = me;
+      if (a != Access::Read && !u.racyWrite &&
+          (a == Access::ReadWrite || u.firstRead))
+        u.racyWrite = me;
+    }
+    for (const auto &[field, u] : fields)
+      if (u.racyWrite)
+        report(fn, self, field, u.racyWrite);
+  }
+
+private:
+  bool isLifecycleFunction(const clang::FunctionDecl *fn) const {
+    using analysis::Role;
+    Role role = ctx_.model().roleOf(fn);
+    // Nobody else holds the object while it is created, initialised,
+    // traversed or destroyed.
+    return role == Role::TypeNew || role == Role::TypeInit ||
+           role == Role::TypeDealloc || role == Role::TypeTraverse ||
+           role == Role::TypeClear || role == Role::TypeFinalize ||
+           ctx_.model().isInitOnly(fn);
+  }
+
+  static std::vector<const clang::MemberExpr *>
+  selfFieldAccesses(const clang::FunctionDecl *fn, const clang::VarDecl *self) {
+    struct Collector : clang::RecursiveASTVisitor<Collector> {
+      const clang::VarDecl *self;
+      std::vector<const clang::MemberExpr *> out;
+      bool VisitMemberExpr(clang::MemberExpr *me) {
+        if (me->isArrow() && analysis::referencedVar(me->getBase()) == self)
+          out.push_back(me);
+        return true;
+      }
+    } c;
+    c.self = self;
+    c.TraverseStmt(fn->getBody());
+    return c.out;
+  }
+
+  void report(const clang::FunctionDecl *fn, const clang::VarDecl *self,
+              const clang::FieldDecl *field, const clang::MemberExpr *write) {
+    std::string s = self->getNameAsString();
+    std::string f = field->getNameAsString();
+    Report rep;
+    rep.rule = id();
+    rep.severity = Severity::Warning;
+    rep.location = write->getBeginLoc();
+    rep.function = fn;
+    rep.key = f;
+    rep.message = "'" + fn->getNameAsString() + "' reads then writes " + s +
+                  "->" + f + " with no critical section on '" + s +
+                  "': two threads sharing the object can interleave and "
+                  "corrupt it";
+    rep.fix = "wrap the read and the write in Py_BEGIN_CRITICAL_SECTION(" + s +
+              ") ... Py_END_CRITICAL_SECTION() (3.13; Argument Clinic: "
+              "@critical_section), or guard " +
+              f + " with a PyMutex in the object, or make it atomic";
+    ctx_.report(std::move(rep));
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Rule> makeFT007(const RuleContext &ctx) {
+  return std::make_unique<UnguardedObjectStateRule>(ctx);
+}
+
+} // namespace ftready::rules

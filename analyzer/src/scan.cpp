@@ -1,0 +1,364 @@
+// Drives the analysis: finds sources, parses each translation unit with
+// Clang, runs the rules over it, and gathers findings and diagnostics.
+#include "ftready/analyzer/scan.h"
+
+#include "analysis/borrowed_apis.h"
+#include "analysis/macro_recorder.h"
+#include "analysis/tu_model.h"
+#include "rules/rule.h"
+#include "source_files.h"
+#include "suppressions.h"
+
+#include <clang/AST/ASTConsumer.h>
+#include <clang/Basic/Diagnostic.h>
+#include <clang/Basic/SourceManager.h>
+#include <clang/Frontend/CompilerInstance.h>
+#include <clang/Frontend/FrontendAction.h>
+#include <clang/Tooling/CompilationDatabase.h>
+#include <clang/Tooling/Tooling.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace ftready::analyzer {
+
+namespace {
+
+// Everything one translation unit produced. Each worker thread owns the
+// FileOutcome of the files it parses, so no state is shared between them.
+struct FileOutcome {
+  std::vector<Finding> findings;
+  std::vector<ScanDiagnostic> diagnostics;
+};
+
+// The files whose findings are reported: under a scanned folder, or next to
+// a scanned file (its clinic/*.c.h), never in system headers.
+struct ReportScope {
+  std::vector<std::string> roots; // absolute, with a trailing '/'
+  std::string relativeTo;
+  bool contains(const std::string &absolute) const {
+    for (const auto &r : roots)
+      if (absolute.rfind(r, 0) == 0)
+        return true;
+    return false;
+  }
+  std::string display(const std::string &absolute) const {
+    std::error_code ec;
+    fs::path rel = fs::path(absolute).lexically_relative(relativeTo);
+    if (rel.empty() || rel.native().rfind("..", 0) == 0)
+      return absolute;
+    return rel.string();
+  }
+};
+
+std::string absolutePath(const std::string &p) {
+  std::error_code ec;
+  fs::path a = fs::absolute(p, ec);
+  return (ec ? fs::path(p) : a).lexically_normal().string();
+}
+
+std::set<std::string> watchedApis() {
+  std::set<std::string> names = {"Py_REFCNT", "Py_SET_REFCNT", "PyDict_Next",
+                                 "PyList_GET_ITEM", "PySequence_Fast_GET_ITEM",
+                                 "PySequence_Fast_ITEMS"};
+  for (const auto &api : analysis::borrowedApis())
+    names.insert(api.name);
+  return names;
+}
+
+class ErrorCollector : public clang::DiagnosticConsumer {
+public:
+  void HandleDiagnostic(clang::DiagnosticsEngine::Level level,
+                        const clang::Diagnostic &info) override {
+    clang::DiagnosticConsumer::HandleDiagnostic(level, info);
+    if (level < clang::DiagnosticsEngine::Error)
+      return;
+    llvm::SmallString<256> text;
+    info.FormatDiagnostic(text);
+    errors.push_back({info.getLocation(), text.str().str()});
+    if (info.hasSourceManager() && info.getLocation().isValid()) {
+      auto p = info.getSourceManager().getPresumedLoc(
+          info.getSourceManager().getExpansionLoc(info.getLocation()));
+      if (p.isValid())
+        located.push_back(std::string(p.getFilename()) + ":" +
+                          std::to_string(p.getLine()) + ": " +
+                          text.str().str());
+      else
+        located.push_back(text.str().str());
+    } else {
+      located.push_back(text.str().str());
+    }
+  }
+  std::vector<rules::ParseDiagnostic> errors;
+  std::vector<std::string> located;
+};
+
+class ScanConsumer : public clang::ASTConsumer {
+public:
+  ScanConsumer(const ScanOptions &opts, const ReportScope &scope,
+               const std::set<std::string> &watched,
+               const analysis::MacroRecord &macros,
+               const ErrorCollector &errors, FileOutcome &out)
+      : opts_(opts), scope_(scope), watched_(watched), macros_(macros),
+        errors_(errors), out_(out) {}
+
+  void HandleTranslationUnit(clang::ASTContext &ctx) override {
+    analysis::TuModel model(ctx, macros_, watched_);
+    rules::RuleContext rctx(model, errors_.errors,
+                            [&](rules::Report r) { accept(ctx, r); });
+    std::vector<std::unique_ptr<rules::Rule>> active;
+    clang::ast_matchers::MatchFinder finder;
+    for (const auto &reg : rules::allRules()) {
+      if (!opts_.rules.empty() && !opts_.rules.count(reg.id))
+        continue;
+      active.push_back(reg.make(rctx));
+      active.back()->registerMatchers(finder);
+    }
+    finder.matchAST(ctx);
+    for (auto &rule : active)
+      rule->onEndOfTranslationUnit();
+  }
+
+private:
+  void accept(clang::ASTContext &ctx, const rules::Report &r) {
+    const auto &sm = ctx.getSourceManager();
+    clang::SourceLocation at = sm.getExpansionLoc(r.location);
+    if (at.isInvalid() || sm.isInSystemHeader(at))
+      return;
+    clang::PresumedLoc p = sm.getPresumedLoc(at);
+    if (p.isInvalid())
+      return;
+    std::string file = absolutePath(p.getFilename());
+    if (!scope_.contains(file))
+      return;
+    Finding f;
+    f.rule = r.rule;
+    f.severity = r.severity;
+    f.location = {scope_.display(file), p.getLine(), p.getColumn()};
+    f.function = r.function ? r.function->getNameAsString() : "";
+    f.message = r.message;
+    f.fix = r.fix;
+    f.evidence = r.evidence;
+    f.fingerprint =
+        makeFingerprint(f.rule, f.location.file, f.function, r.key);
+    out_.findings.push_back(std::move(f));
+  }
+
+  const ScanOptions &opts_;
+  const ReportScope &scope_;
+  const std::set<std::string> &watched_;
+  const analysis::MacroRecord &macros_;
+  const ErrorCollector &errors_;
+  FileOutcome &out_;
+};
+
+class ScanAction : public clang::ASTFrontendAction {
+public:
+  ScanAction(const ScanOptions &opts, const ReportScope &scope,
+             const std::set<std::string> &watched,
+             const ErrorCollector &errors, FileOutcome &out)
+      : opts_(opts), scope_(scope), watched_(watched), errors_(errors),
+        out_(out) {}
+
+  std::unique_ptr<clang::ASTConsumer>
+  CreateASTConsumer(clang::CompilerInstance &ci, llvm::StringRef) override {
+    ci.getPreprocessor().addPPCallbacks(
+        std::make_unique<analysis::MacroRecorder>(ci.getPreprocessor(),
+                                                  watched_, macros_));
+    return std::make_unique<ScanConsumer>(opts_, scope_, watched_, macros_,
+                                          errors_, out_);
+  }
+
+private:
+  const ScanOptions &opts_;
+  const ReportScope &scope_;
+  const std::set<std::string> &watched_;
+  const ErrorCollector &errors_;
+  FileOutcome &out_;
+  analysis::MacroRecord macros_;
+};
+
+class ScanActionFactory : public clang::tooling::FrontendActionFactory {
+public:
+  ScanActionFactory(const ScanOptions &opts, const ReportScope &scope,
+                    const std::set<std::string> &watched,
+                    const ErrorCollector &errors, FileOutcome &out)
+      : opts_(opts), scope_(scope), watched_(watched), errors_(errors),
+        out_(out) {}
+  std::unique_ptr<clang::FrontendAction> create() override {
+    return std::make_unique<ScanAction>(opts_, scope_, watched_, errors_,
+                                        out_);
+  }
+
+private:
+  const ScanOptions &opts_;
+  const ReportScope &scope_;
+  const std::set<std::string> &watched_;
+  const ErrorCollector &errors_;
+  FileOutcome &out_;
+};
+
+std::vector<std::string> defaultFlags(const ScanOptions &opts) {
+  std::vector<std::string> flags;
+  if (!opts.python_include.empty())
+    flags = {"-isystem", opts.python_include};
+  return flags;
+}
+
+FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
+                    const clang::tooling::CompilationDatabase *compdb,
+                    const ReportScope &scope,
+                    const std::set<std::string> &watched) {
+  FileOutcome out;
+  std::unique_ptr<clang::tooling::CompilationDatabase> fallback;
+  const clang::tooling::CompilationDatabase *db = compdb;
+  if (!db || db->getCompileCommands(file).empty()) {
+    if (db)
+      out.diagnostics.push_back(
+          {file, "not in compile_commands.json: scanned with default flags",
+           false});
+    fallback = std::make_unique<clang::tooling::FixedCompilationDatabase>(
+        ".", defaultFlags(opts));
+    db = fallback.get();
+  }
+  clang::tooling::ClangTool tool(*db, {file});
+  std::vector<std::string> front = {"-resource-dir=" FTREADY_CLANG_RESOURCE_DIR};
+  // -fno-caret-diagnostics also silences clang's "N errors generated.":
+  // errors reach the user through ScanResult::diagnostics.
+  std::vector<std::string> back = {"-w", "-ferror-limit=0",
+                                   "-fno-caret-diagnostics"};
+  back.insert(back.end(), opts.extra_args.begin(), opts.extra_args.end());
+  tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
+      front, clang::tooling::ArgumentInsertPosition::BEGIN));
+  tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
+      back, clang::tooling::ArgumentInsertPosition::END));
+  ErrorCollector errors;
+  tool.setDiagnosticConsumer(&errors);
+  tool.setPrintErrorMessage(false);
+  ScanActionFactory factory(opts, scope, watched, errors, out);
+  tool.run(&factory);
+  unsigned shown = 0;
+  for (size_t i = 0; i < errors.errors.size(); ++i) {
+    // A missing ob_refcnt is the code's hazard (FT006), not a bad input.
+    if (errors.errors[i].message.find("no member named 'ob_refcnt'") !=
+        std::string::npos)
+      continue;
+    if (shown++ < 3)
+      out.diagnostics.push_back(
+          {file, "parse error (findings cover what parsed): " +
+                     errors.located[i]});
+  }
+  return out;
+}
+
+ReportScope scopeOf(const ScanOptions &opts) {
+  ReportScope scope;
+  scope.relativeTo = absolutePath(opts.root.empty() ? "." : opts.root);
+  for (const auto &p : opts.paths) {
+    std::error_code ec;
+    std::string a = absolutePath(p);
+    std::string dir = fs::is_directory(a, ec) ? a : fs::path(a).parent_path().string();
+    if (dir.empty() || dir.back() != '/')
+      dir += '/';
+    scope.roots.push_back(dir);
+  }
+  return scope;
+}
+
+void dropCythonNoise(const std::vector<std::string> &cythonFiles,
+                     const ReportScope &scope, ScanResult &result) {
+  for (const auto &cy : cythonFiles) {
+    size_t before = result.findings.size();
+    std::string shown = scope.display(cy);
+    std::erase_if(result.findings, [&](const Finding &f) {
+      return f.rule != "FT004" && f.location.file == shown;
+    });
+    result.diagnostics.push_back(
+        {cy,
+         "Cython-generated C: " +
+             std::to_string(before - result.findings.size()) +
+             " findings in generated code are not reported; fix the .pyx "
+             "and declare `# cython: freethreading_compatible = True` "
+             "(Cython >= 3.1)",
+         false});
+  }
+}
+
+} // namespace
+
+std::vector<std::string> ruleIds() {
+  std::vector<std::string> ids;
+  for (const auto &r : rules::allRules())
+    ids.push_back(r.id);
+  return ids;
+}
+
+ScanResult scan(const ScanOptions &opts) {
+  ScanResult result;
+  for (const auto &rule : opts.rules)
+    if (!std::count(ruleIds().begin(), ruleIds().end(), rule))
+      throw UsageError("unknown rule '" + rule + "' (known: FT001-FT007)");
+  std::unique_ptr<clang::tooling::CompilationDatabase> compdb;
+  if (!opts.compile_commands_dir.empty()) {
+    std::string err;
+    compdb = clang::tooling::CompilationDatabase::loadFromDirectory(
+        opts.compile_commands_dir, err);
+    if (!compdb)
+      throw UsageError("cannot load compile_commands.json from '" +
+                       opts.compile_commands_dir + "': " + err);
+  }
+  SourceSet sources = discoverSources(opts.paths);
+  for (auto &d : sources.problems)
+    result.diagnostics.push_back({d.path, d.message, true});
+  if (sources.files.empty())
+    throw UsageError("no C or C++ source to scan" +
+                     (result.diagnostics.empty()
+                          ? std::string()
+                          : ": " + result.diagnostics.front().file + ": " +
+                                result.diagnostics.front().message));
+  result.cython_files = sources.cython;
+  ReportScope scope = scopeOf(opts);
+  std::set<std::string> watched = watchedApis();
+  std::vector<FileOutcome> outcomes(sources.files.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < sources.files.size(); i = next++) {
+      try {
+        outcomes[i] =
+            scanOne(sources.files[i], opts, compdb.get(), scope, watched);
+      } catch (const std::exception &e) {
+        outcomes[i].diagnostics.push_back(
+            {sources.files[i], std::string("internal error: ") + e.what()});
+      }
+    }
+  };
+  unsigned n = std::max(1u, std::min<unsigned>(opts.jobs, sources.files.size()));
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n; ++t)
+    threads.emplace_back(worker);
+  worker();
+  for (auto &t : threads)
+    t.join();
+  std::set<std::tuple<std::string, std::string, unsigned, unsigned, std::string>>
+      seen; // a header included by several files reports once
+  for (auto &o : outcomes) {
+    for (auto &f : o.findings)
+      if (seen.insert({f.rule, f.location.file, f.location.line,
+                       f.location.column, f.message})
+              .second)
+        result.findings.push_back(std::move(f));
+    for (auto &d : o.diagnostics)
+      result.diagnostics.push_back(std::move(d));
+  }
+  result.files_scanned = static_cast<unsigned>(sources.files.size());
+  dropCythonNoise(sources.cython, scope, result);
+  result.suppressed = applySuppressions(result.findings, scope.relativeTo);
+  sortFindings(result.findings);
+  return result;
+}
+
+} // namespace ftready::analyzer

@@ -1,0 +1,64 @@
+// The subcommands of build/ftready and their options.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ftready::cli {
+
+struct ScanArgs {
+  std::vector<std::string> paths;
+  std::string compdb;
+  std::string python;
+  std::vector<std::string> extra_args;
+  unsigned jobs = 1;
+  std::string rules;
+  std::string format = "text";
+  std::string output;
+  std::string baseline;
+  std::string fail_on = "warning";
+  std::string root = ".";
+};
+
+struct ToolchainArgs {
+  bool build = false;
+  bool rebuild = false;
+  bool with_314 = false;
+  std::vector<std::string> flavours;
+};
+
+struct ReportArgs {
+  std::vector<std::string> inputs;
+  std::string format = "text";
+  std::string output;
+};
+
+class Commands {
+public:
+  explicit Commands(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
+  void registerAll(CLI::App &app);
+  int run(const CLI::App &sub);
+  int printVersion();
+
+private:
+  int scan();
+  int toolchain();
+  int report();
+  int notYet(const std::string &name, const std::string &issue);
+
+  std::shared_ptr<spdlog::logger> log_;
+  ScanArgs scan_;
+  ToolchainArgs toolchain_;
+  ReportArgs report_;
+};
+
+// Writes `text` to `path` through a temporary file and a rename, so a reader
+// never sees half a report; "-" or empty writes to stdout.
+bool writeOutput(const std::string &path, const std::string &text,
+                 std::string *error);
+
+} // namespace ftready::cli

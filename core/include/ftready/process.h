@@ -1,0 +1,28 @@
+// Runs a child process and captures what it prints.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ftready {
+
+struct ProcessResult {
+  int exit_code = -1; // 128 + signal when killed by one; -1 when not started
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+struct ProcessOptions {
+  std::vector<std::pair<std::string, std::string>> env; // added or replaced
+  double timeout_seconds = 0;                           // 0: no limit
+  std::string stdin_text;
+};
+
+// argv[0] is looked up in PATH. Never throws; a start failure is exit_code -1
+// with the reason in `err`.
+ProcessResult runProcess(const std::vector<std::string> &argv,
+                         const ProcessOptions &options = {});
+
+} // namespace ftready

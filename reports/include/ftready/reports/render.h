@@ -1,0 +1,53 @@
+// Renders findings in the formats CI systems and people read.
+#pragma once
+
+#include "ftready/finding.h"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ftready::reports {
+
+enum class Format { Text, Json, Sarif };
+
+std::optional<Format> parseFormat(const std::string &name);
+
+struct RunDiagnostic {
+  std::string file;
+  std::string message;
+};
+
+// What the run was, beside its findings.
+struct RunSummary {
+  std::string root; // absolute; finding paths are relative to it
+  unsigned files_scanned = 0;
+  std::vector<RunDiagnostic> diagnostics;
+  bool baseline_given = false;
+  bool incomplete = false; // killed or crashed before the end
+};
+
+std::string render(Format format, const std::vector<Finding> &findings,
+                   const RunSummary &summary);
+
+std::string renderText(const std::vector<Finding> &findings,
+                       const RunSummary &summary);
+std::string renderJson(const std::vector<Finding> &findings,
+                       const RunSummary &summary);
+std::string renderSarif(const std::vector<Finding> &findings,
+                        const RunSummary &summary);
+
+// Fingerprints of a previous report (report.sarif or report.json), for
+// --baseline. Throws std::runtime_error when it cannot be read or parsed.
+std::set<std::string> readBaselineFingerprints(const std::string &path);
+
+// Marks findings whose fingerprint the baseline has as Baselined.
+unsigned applyBaseline(std::vector<Finding> &findings,
+                       const std::set<std::string> &fingerprints);
+
+// Exit code in the clang-tidy tradition: 1 when an active (not suppressed,
+// not baselined) finding is at or above `failOn`, else 0.
+int exitCodeFor(const std::vector<Finding> &findings, Severity failOn);
+
+} // namespace ftready::reports

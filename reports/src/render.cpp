@@ -1,0 +1,228 @@
+#include "ftready/reports/render.h"
+
+#include "ftready/rule_catalogue.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace ftready::reports {
+
+namespace {
+
+bool isActive(const Finding &f) {
+  return f.status != Status::Suppressed && f.status != Status::Baselined;
+}
+
+struct Counts {
+  unsigned errors = 0, warnings = 0, notes = 0, suppressed = 0, baselined = 0;
+};
+
+Counts countOf(const std::vector<Finding> &findings) {
+  Counts c;
+  for (const auto &f : findings) {
+    if (f.status == Status::Suppressed)
+      ++c.suppressed;
+    else if (f.status == Status::Baselined)
+      ++c.baselined;
+    else if (f.severity == Severity::Error)
+      ++c.errors;
+    else if (f.severity == Severity::Warning)
+      ++c.warnings;
+    else
+      ++c.notes;
+  }
+  return c;
+}
+
+} // namespace
+
+std::optional<Format> parseFormat(const std::string &name) {
+  if (name == "text")
+    return Format::Text;
+  if (name == "json")
+    return Format::Json;
+  if (name == "sarif")
+    return Format::Sarif;
+  return std::nullopt;
+}
+
+std::string render(Format format, const std::vector<Finding> &findings,
+                   const RunSummary &summary) {
+  switch (format) {
+  case Format::Text:
+    return renderText(findings, summary);
+  case Format::Json:
+    return renderJson(findings, summary);
+  case Format::Sarif:
+    return renderSarif(findings, summary);
+  }
+  return "";
+}
+
+std::string renderText(const std::vector<Finding> &findings,
+                       const RunSummary &summary) {
+  std::ostringstream out;
+  for (const auto &f : findings) {
+    if (!isActive(f))
+      continue;
+    out << f.location.file << ":" << f.location.line << ":"
+        << f.location.column << ": " << toString(f.severity) << ": "
+        << f.message << " [" << f.rule << "]\n";
+    if (!f.function.empty())
+      out << "    in function '" << f.function << "'\n";
+    if (!f.fix.empty())
+      out << "    fix: " << f.fix << "\n";
+  }
+  for (const auto &d : summary.diagnostics)
+    out << d.file << ": note: " << d.message << "\n";
+  Counts c = countOf(findings);
+  out << (c.errors + c.warnings + c.notes) << " findings (" << c.errors
+      << " errors, " << c.warnings << " warnings, " << c.notes << " notes), "
+      << c.suppressed << " suppressed, " << c.baselined << " baselined, in "
+      << summary.files_scanned << " files"
+      << (summary.incomplete ? " (INCOMPLETE run)" : "") << "\n";
+  return out.str();
+}
+
+std::string renderJson(const std::vector<Finding> &findings,
+                       const RunSummary &summary) {
+  Counts c = countOf(findings);
+  nlohmann::json j;
+  j["tool"] = "ftready";
+  j["version"] = version();
+  j["root"] = summary.root;
+  j["incomplete"] = summary.incomplete;
+  j["summary"] = {{"files_scanned", summary.files_scanned},
+                  {"errors", c.errors},
+                  {"warnings", c.warnings},
+                  {"notes", c.notes},
+                  {"suppressed", c.suppressed},
+                  {"baselined", c.baselined}};
+  j["findings"] = findings;
+  j["diagnostics"] = nlohmann::json::array();
+  for (const auto &d : summary.diagnostics)
+    j["diagnostics"].push_back({{"file", d.file}, {"message", d.message}});
+  return j.dump(2) + "\n";
+}
+
+std::string renderSarif(const std::vector<Finding> &findings,
+                        const RunSummary &summary) {
+  nlohmann::json rules = nlohmann::json::array();
+  std::map<std::string, size_t> ruleIndex;
+  for (const auto &r : ruleCatalogue()) {
+    ruleIndex[r.id] = rules.size();
+    rules.push_back(
+        {{"id", r.id},
+         {"name", r.name},
+         {"shortDescription", {{"text", r.summary}}},
+         {"fullDescription", {{"text", r.summary + ". " + r.help}}},
+         {"help", {{"text", r.help + " See " + r.doc + "."}}},
+         {"defaultConfiguration", {{"level", toString(r.default_severity)}}}});
+  }
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto &f : findings) {
+    nlohmann::json loc = {
+        {"physicalLocation",
+         {{"artifactLocation",
+           {{"uri", f.location.file}, {"uriBaseId", "SRCROOT"}}},
+          {"region",
+           {{"startLine", std::max(1u, f.location.line)},
+            {"startColumn", std::max(1u, f.location.column)}}}}}};
+    if (!f.function.empty())
+      loc["logicalLocations"] = {
+          {{"name", f.function}, {"kind", "function"}}};
+    nlohmann::json r = {
+        {"ruleId", f.rule},
+        {"level", toString(f.severity)},
+        {"message",
+         {{"text", f.message + (f.fix.empty() ? "" : ". Fix: " + f.fix)}}},
+        {"locations", {loc}},
+        {"partialFingerprints", {{"ftready/v1", f.fingerprint}}},
+        {"properties", {{"fix", f.fix}, {"status", toString(f.status)}}}};
+    if (auto it = ruleIndex.find(f.rule); it != ruleIndex.end())
+      r["ruleIndex"] = it->second;
+    if (f.status == Status::Suppressed)
+      r["suppressions"] = {
+          {{"kind", "inSource"}, {"justification", f.suppression_reason}}};
+    if (summary.baseline_given)
+      r["baselineState"] =
+          f.status == Status::Baselined ? "unchanged" : "new";
+    results.push_back(r);
+  }
+  nlohmann::json notifications = nlohmann::json::array();
+  for (const auto &d : summary.diagnostics)
+    notifications.push_back(
+        {{"level", "warning"},
+         {"message", {{"text", d.file + ": " + d.message}}}});
+  std::string rootUri = "file://" + summary.root;
+  if (rootUri.back() != '/')
+    rootUri += '/';
+  nlohmann::json sarif = {
+      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+      {"version", "2.1.0"},
+      {"runs",
+       {{{"tool",
+          {{"driver",
+            {{"name", "ftready"},
+             {"version", version()},
+             {"semanticVersion", version()},
+             {"rules", rules}}}}},
+         {"originalUriBaseIds", {{"SRCROOT", {{"uri", rootUri}}}}},
+         {"invocations",
+          {{{"executionSuccessful", !summary.incomplete},
+            {"toolExecutionNotifications", notifications}}}},
+         {"results", results}}}}};
+  return sarif.dump(2) + "\n";
+}
+
+std::set<std::string> readBaselineFingerprints(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error("cannot read baseline '" + path + "'");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const std::exception &e) {
+    throw std::runtime_error("baseline '" + path + "' is not JSON: " +
+                             e.what());
+  }
+  std::set<std::string> out;
+  if (j.contains("runs")) {
+    for (const auto &run : j["runs"])
+      for (const auto &r : run.value("results", nlohmann::json::array()))
+        if (r.contains("partialFingerprints") &&
+            r["partialFingerprints"].contains("ftready/v1"))
+          out.insert(r["partialFingerprints"]["ftready/v1"].get<std::string>());
+  } else if (j.contains("findings")) {
+    for (const auto &f : j["findings"])
+      out.insert(f.value("fingerprint", ""));
+  } else {
+    throw std::runtime_error("baseline '" + path +
+                             "' is neither a SARIF log nor an ftready JSON "
+                             "report");
+  }
+  return out;
+}
+
+unsigned applyBaseline(std::vector<Finding> &findings,
+                       const std::set<std::string> &fingerprints) {
+  unsigned n = 0;
+  for (auto &f : findings)
+    if (f.status != Status::Suppressed && fingerprints.count(f.fingerprint)) {
+      f.status = Status::Baselined;
+      ++n;
+    }
+  return n;
+}
+
+int exitCodeFor(const std::vector<Finding> &findings, Severity failOn) {
+  for (const auto &f : findings)
+    if (isActive(f) && static_cast<int>(f.severity) >= static_cast<int>(failOn))
+      return 1;
+  return 0;
+}
+
+} // namespace ftready::reports

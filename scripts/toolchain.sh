@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Builds ftready's managed free-threaded interpreters into a cache outside the repo.
+#
+#   scripts/toolchain.sh [--flavour F]... [--with-3.14] [--rebuild] [--list]
+#
+# Flavours: 3.13t (release, --disable-gil, shared libpython, pip + setuptools)
+#           3.13t-tsan (--disable-gil --with-thread-sanitizer --with-pydebug, clang-16)
+#           3.14t, 3.14t-tsan (optional, --with-3.14; sources from Debian sid)
+# Cache: $FTREADY_CACHE (default ~/.cache/ftready). Each flavour has
+#   python/<flavour>/{prefix/, build.log, stamp}
+# and is rebuilt only when its stamp (upstream version + configure flags) changes.
+# Sources come from Debian's python3.13 source package through a private apt
+# configuration under the cache; /etc/apt is never touched.
+set -euo pipefail
+
+CACHE="${FTREADY_CACHE:-$HOME/.cache/ftready}"
+JOBS="${FTREADY_JOBS:-$(nproc)}"
+FLAVOURS=()
+WITH_314=0
+REBUILD=0
+LIST=0
+
+die() { echo "[toolchain] error: $*" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --flavour) [ $# -ge 2 ] || die "--flavour needs a value"; FLAVOURS+=("$2"); shift 2 ;;
+    --with-3.14) WITH_314=1; shift ;;
+    --rebuild) REBUILD=1; shift ;;
+    --list) LIST=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1'" ;;
+  esac
+done
+
+if [ ${#FLAVOURS[@]} -eq 0 ]; then
+  FLAVOURS=(3.13t 3.13t-tsan)
+  if [ $WITH_314 -eq 1 ]; then FLAVOURS+=(3.14t 3.14t-tsan); fi
+fi
+
+mkdir -p "$CACHE" 2>/dev/null || die "cache folder '$CACHE' cannot be created"
+[ -w "$CACHE" ] || die "cache folder '$CACHE' is not writable"
+
+APTDIR="$CACHE/apt"
+now() { date +%s; }
+step_start=0
+step() { step_start=$(now); echo "[toolchain] $*"; }
+step_done() { echo "[toolchain]   done in $(( $(now) - step_start ))s"; }
+fail_step() { echo "[toolchain] FAILED: $1 (log: $2)" >&2; tail -n 20 "$2" >&2 || true; exit 1; }
+
+# Which Debian suite and source package a flavour's sources come from.
+suite_of() { case "$1" in 3.13t*) echo trixie ;; 3.14t*) echo sid ;; esac; }
+srcpkg_of() { case "$1" in 3.13t*) echo python3.13 ;; 3.14t*) echo python3.14 ;; esac; }
+
+configure_flags_of() {
+  local prefix="$1"
+  case "$2" in
+    *-tsan) echo "CC=clang-16 CXX=clang++-16 --prefix=$prefix --disable-gil --with-thread-sanitizer --with-pydebug --without-ensurepip --disable-test-modules" ;;
+    *) echo "CC=gcc CXX=g++ --prefix=$prefix --disable-gil --enable-shared LDFLAGS=-Wl,-rpath,$prefix/lib --with-ensurepip=install --disable-test-modules" ;;
+  esac
+}
+
+apt_private() {
+  local suite="$1"; shift
+  local dir="$APTDIR/$suite"
+  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+  cat >"$dir/sources.list" <<EOF
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
+EOF
+  "$@" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" \
+    -o APT::Sandbox::User=root -o Debug::NoLocking=1
+}
+
+apt_update_once() {
+  local suite="$1"
+  if [ -n "$(ls -A "$APTDIR/$suite/lists" 2>/dev/null | grep -v partial || true)" ]; then return 0; fi
+  step "apt update ($suite, private config)"
+  local log="$APTDIR/$suite-update.log"
+  mkdir -p "$APTDIR"
+  apt_private "$suite" apt-get update >"$log" 2>&1 || fail_step "apt update $suite" "$log"
+  step_done
+}
+
+# Prints the upstream version of the source package in the suite (e.g. 3.13.5).
+upstream_version() {
+  local suite="$1" pkg="$2"
+  apt_private "$suite" apt-cache showsrc "$pkg" 2>/dev/null |
+    awk '/^Version:/ {print $2; exit}' | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//'
+}
+
+# Unpacks the upstream tarball into $CACHE/src/<pkg>-<version>; prints that path.
+fetch_source() {
+  local suite="$1" pkg="$2" version="$3"
+  local srcroot="$CACHE/src"
+  local tree="$srcroot/$pkg-$version"
+  if [ -f "$tree/configure" ]; then echo "$tree"; return 0; fi
+  mkdir -p "$srcroot"
+  local log="$srcroot/$pkg-download.log"
+  step "download $pkg $version ($suite source package)" >&2
+  # The .dsc or .debian.tar may 404 while the orig tarball downloads: keep what came.
+  (cd "$srcroot" && apt_private "$suite" apt-get source --download-only "$pkg") >"$log" 2>&1 || true
+  local orig
+  orig=$(ls "$srcroot/${pkg}_${version}".orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -n 1 || true)
+  [ -n "$orig" ] || fail_step "download $pkg (no upstream tarball in $suite)" "$log"
+  mkdir -p "$tree.tmp"
+  tar -xf "$orig" -C "$tree.tmp" --strip-components=1 >>"$log" 2>&1 || fail_step "unpack $orig" "$log"
+  rm -rf "$tree" && mv "$tree.tmp" "$tree"
+  step_done >&2
+  echo "$tree"
+}
+
+fetch_setuptools_wheel() {
+  local dir="$CACHE/wheels"
+  if ls "$dir"/setuptools-*.whl >/dev/null 2>&1; then return 0; fi
+  mkdir -p "$dir/deb"
+  local log="$dir/download.log"
+  step "download python3-setuptools-whl (trixie)"
+  apt_update_once trixie
+  (cd "$dir/deb" && apt_private trixie apt-get download python3-setuptools-whl) >"$log" 2>&1 ||
+    fail_step "download python3-setuptools-whl" "$log"
+  dpkg -x "$dir"/deb/python3-setuptools-whl_*.deb "$dir/x" >>"$log" 2>&1 || fail_step "unpack setuptools wheel" "$log"
+  find "$dir/x" -name 'setuptools-*.whl' -exec cp {} "$dir/" \;
+  ls "$dir"/setuptools-*.whl >/dev/null 2>&1 || fail_step "setuptools wheel not found in package" "$log"
+  step_done
+}
+
+interpreter_of() { # prefix flavour
+  local minor="${2%%t*}"
+  echo "$1/bin/python${minor}t"
+}
+
+build_flavour() {
+  local flavour="$1"
+  local suite pkg version
+  suite=$(suite_of "$flavour"); pkg=$(srcpkg_of "$flavour")
+  [ -n "$suite" ] || die "unknown flavour '$flavour' (3.13t, 3.13t-tsan, 3.14t, 3.14t-tsan)"
+  apt_update_once "$suite"
+  version=$(upstream_version "$suite" "$pkg")
+  if [ -z "$version" ]; then
+    echo "[toolchain] $flavour unavailable: Debian $suite has no $pkg source package here" >&2
+    return 3
+  fi
+  local home="$CACHE/python/$flavour"
+  local prefix="$home/prefix"
+  local flags stamp
+  flags=$(configure_flags_of "$prefix" "$flavour")
+  stamp="version=$version flags=$flags"
+  local exe
+  exe=$(interpreter_of "$prefix" "$flavour")
+  if [ $REBUILD -eq 0 ] && [ -x "$exe" ] && [ "$(cat "$home/stamp" 2>/dev/null)" = "$stamp" ]; then
+    echo "[toolchain] $flavour $version up to date ($exe): nothing to do"
+    return 0
+  fi
+  local tree
+  if ! tree=$(fetch_source "$suite" "$pkg" "$version"); then
+    echo "[toolchain] $flavour unavailable: the $pkg $version upstream tarball could not be downloaded from $suite" >&2
+    return 3
+  fi
+  rm -rf "$home/build" "$prefix" "$home/stamp"
+  mkdir -p "$home/build"
+  local log="$home/build.log"
+  : >"$log"
+  local t0; t0=$(now)
+  step "configure $flavour ($flags)"
+  # autoconf takes VAR=value arguments as well as options.
+  # shellcheck disable=SC2086
+  (cd "$home/build" && "$tree/configure" $flags) >>"$log" 2>&1 ||
+    fail_step "configure $flavour" "$log"
+  step_done
+  step "make -j$JOBS $flavour"
+  (cd "$home/build" && make -j"$JOBS") >>"$log" 2>&1 || fail_step "make $flavour" "$log"
+  step_done
+  step "install $flavour into $prefix"
+  (cd "$home/build" && make install) >>"$log" 2>&1 || fail_step "make install $flavour" "$log"
+  step_done
+  if [[ "$flavour" != *-tsan ]]; then
+    fetch_setuptools_wheel
+    step "pip install setuptools (offline) into $flavour"
+    "$exe" -m pip install --no-index --disable-pip-version-check "$CACHE"/wheels/setuptools-*.whl >>"$log" 2>&1 ||
+      fail_step "pip install setuptools into $flavour" "$log"
+    step_done
+  fi
+  # The TSan tree keeps CPython's own suppression file next to the interpreter.
+  if [ -f "$tree/Tools/tsan/suppressions_free_threading.txt" ]; then
+    cp "$tree/Tools/tsan/suppressions_free_threading.txt" "$home/tsan-suppressions.txt"
+  fi
+  # The source tree's Doc/data/refcounts.dat feeds the analyzer's borrowed-API table.
+  ln -sfn "$tree" "$home/source"
+  rm -rf "$home/build"
+  echo "$stamp" >"$home/stamp"
+  echo "[toolchain] $flavour $version built in $(( $(now) - t0 ))s: $exe"
+}
+
+list_flavours() {
+  for f in 3.13t 3.13t-tsan 3.14t 3.14t-tsan; do
+    local home="$CACHE/python/$f"
+    local exe; exe=$(interpreter_of "$home/prefix" "$f")
+    if [ -x "$exe" ]; then
+      echo "$f $(sed -e 's/^version=\([^ ]*\).*/\1/' "$home/stamp" 2>/dev/null) $exe"
+    else
+      echo "$f missing"
+    fi
+  done
+}
+
+if [ $LIST -eq 1 ]; then list_flavours; exit 0; fi
+
+status=0
+for f in "${FLAVOURS[@]}"; do
+  case "$f" in 3.13t|3.13t-tsan|3.14t|3.14t-tsan) ;; *) die "unknown flavour '$f' (3.13t, 3.13t-tsan, 3.14t, 3.14t-tsan)" ;; esac
+  rc=0
+  build_flavour "$f" || rc=$?
+  if [ $rc -ne 0 ]; then
+    case "$f" in 3.14t*) echo "[toolchain] $f is optional: skipped" >&2 ;; *) status=$rc ;; esac
+  fi
+done
+exit $status
