@@ -126,7 +126,8 @@ public:
 private:
   void accept(clang::ASTContext &ctx, const rules::Report &r) {
     const auto &sm = ctx.getSourceManager();
-    clang::SourceLocation at = sm.getExpansionLoc(r.location);
+    // Where the code was written: inside a macro argument, the argument.
+    clang::SourceLocation at = sm.getFileLoc(r.location);
     if (at.isInvalid() || sm.isInSystemHeader(at))
       return;
     clang::PresumedLoc p = sm.getPresumedLoc(at);
@@ -299,8 +300,9 @@ std::vector<std::string> ruleIds() {
 
 ScanResult scan(const ScanOptions &opts) {
   ScanResult result;
+  const std::vector<std::string> known = ruleIds();
   for (const auto &rule : opts.rules)
-    if (!std::count(ruleIds().begin(), ruleIds().end(), rule))
+    if (std::find(known.begin(), known.end(), rule) == known.end())
       throw UsageError("unknown rule '" + rule + "' (known: FT001-FT007)");
   std::unique_ptr<clang::tooling::CompilationDatabase> compdb;
   if (!opts.compile_commands_dir.empty()) {

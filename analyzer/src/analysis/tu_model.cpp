@@ -126,9 +126,16 @@ const clang::FunctionDecl *functionIn(const clang::Expr *e) {
   return nullptr;
 }
 
+// The struct's tag, or its typedef name when the struct is anonymous
+// (typedef struct { int slot; void *pfunc; } PyType_Slot).
 std::string recordName(clang::QualType t) {
-  if (const auto *rd = t->getAsRecordDecl())
+  const auto *rd = t->getAsRecordDecl();
+  if (!rd)
+    return "";
+  if (!rd->getName().empty())
     return rd->getNameAsString();
+  if (const auto *td = rd->getTypedefNameForAnonDecl())
+    return td->getNameAsString();
   return "";
 }
 

@@ -162,8 +162,10 @@ BorrowedUse analyseUse(const clang::Expr *call,
       owned = true;
   }
   for (const auto *c : uses.calls) {
+    // Calls that end before the last use; the call that uses it is the use.
     unsigned at = model.offsetOf(c->getBeginLoc());
-    if (at > fetch && at < windowEnd && c != call->IgnoreParenCasts() &&
+    unsigned end = model.offsetOf(c->getEndLoc());
+    if (at > fetch && end < windowEnd && c != call->IgnoreParenCasts() &&
         analysis::mayRunPythonCode(c->getDirectCallee())) {
       use.runsCodeBeforeOwned = c->getDirectCallee()
                                     ? c->getDirectCallee()->getNameAsString()
@@ -172,6 +174,15 @@ BorrowedUse analyseUse(const clang::Expr *call,
     }
   }
   return use;
+}
+
+// What a borrowed API without a container argument reads from.
+std::string globalStateOf(const std::string &api) {
+  if (api.rfind("PySys_", 0) == 0)
+    return "sys";
+  if (api.rfind("PyImport_", 0) == 0)
+    return "sys.modules";
+  return "the current frame";
 }
 
 std::string fixFor(const analysis::BorrowedApi &api,
@@ -214,7 +225,7 @@ private:
                 const clang::FunctionDecl *fn) {
     const auto &model = ctx_.model();
     const clang::Expr *fetch = use.expr;
-    std::string container = "the interpreter's state";
+    std::string container = globalStateOf(use.api);
     unsigned at = model.offsetOf(fetch->getBeginLoc());
     if (api.container_arg >= 0) {
       auto idx = static_cast<size_t>(api.container_arg);

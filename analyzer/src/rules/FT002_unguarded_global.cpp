@@ -88,6 +88,31 @@ auto refToGlobal() {
                    ignoringParenImpCasts(declRefExpr(to(globalVar()))))));
 }
 
+// Does `call` write the global through the pointer `arg` it is given?
+bool writesThrough(const clang::CallExpr *call, const clang::Expr *arg,
+                   const clang::VarDecl *var) {
+  const auto *callee = call->getDirectCallee();
+  if (!callee || !arg || isAtomicOrOnceCall(callee->getNameAsString()))
+    return false;
+  clang::QualType t = var->getType();
+  bool isArray = t->isArrayType();
+  bool addressOf = llvm::isa<clang::UnaryOperator>(arg);
+  // Only &scalar and byte buffers: a struct's address (a type object) is
+  // handed around without being written, and a scalar by value is a read.
+  if (addressOf ? !t->isScalarType()
+                : !(isArray && t->getArrayElementTypeNoTypeQual()->isScalarType()))
+    return false;
+  for (unsigned i = 0; i < call->getNumArgs(); ++i) {
+    if (call->getArg(i)->IgnoreParenImpCasts() != arg)
+      continue;
+    if (i >= callee->getNumParams())
+      return true; // variadic: PyArg_ParseTuple(args, "i", &flag)
+    clang::QualType p = callee->getParamDecl(i)->getType();
+    return p->isPointerType() && !p->getPointeeType().isConstQualified();
+  }
+  return false;
+}
+
 class UnguardedGlobalRule : public Rule {
 public:
   using Rule::Rule;
@@ -106,24 +131,15 @@ public:
                       inFn)
             .bind("write"),
         this);
-    // &scalar handed to a call that writes through it (PyArg_Parse "i").
+    // &scalar handed to a call that writes through it (PyArg_Parse "i"),
+    // or a static array passed where the callee writes (snprintf, memcpy).
     finder.addMatcher(
-        callExpr(
-            forEachArgumentWithParamType(
-                unaryOperator(hasOperatorName("&"),
-                              hasUnaryOperand(ignoringParenImpCasts(
-                                  declRefExpr(to(globalVar()))))),
-                pointerType(pointee(unless(isConstQualified())))),
-            inFn)
-            .bind("write"),
-        this);
-    // A static array passed where the callee writes (sprintf, memcpy).
-    finder.addMatcher(
-        callExpr(forEachArgumentWithParamType(
-                     implicitCastExpr(
-                         hasCastKind(clang::CK_ArrayToPointerDecay),
-                         hasSourceExpression(declRefExpr(to(globalVar())))),
-                     pointerType(pointee(unless(isConstQualified())))),
+        callExpr(hasAnyArgument(ignoringParenImpCasts(
+                     anyOf(declRefExpr(to(globalVar())).bind("arg"),
+                           unaryOperator(hasOperatorName("&"),
+                                         hasUnaryOperand(ignoringParenImpCasts(
+                                             declRefExpr(to(globalVar())))))
+                               .bind("arg")))),
                  inFn)
             .bind("write"),
         this);
@@ -135,18 +151,9 @@ public:
     const auto *fn = r.Nodes.getNodeAs<clang::FunctionDecl>("fn");
     if (!write || !var || !fn || isExemptVariable(var))
       return;
-    if (const auto *call = llvm::dyn_cast<clang::CallExpr>(write)) {
-      const auto *callee = call->getDirectCallee();
-      if (!callee || isAtomicOrOnceCall(callee->getNameAsString()))
+    if (const auto *call = llvm::dyn_cast<clang::CallExpr>(write))
+      if (!writesThrough(call, r.Nodes.getNodeAs<clang::Expr>("arg"), var))
         return;
-      clang::QualType t = var->getType();
-      // Only scalars and byte buffers: a struct's address (a type object)
-      // is handed around without being written.
-      if (!t->isScalarType() && !(t->isArrayType() &&
-                                  t->getArrayElementTypeNoTypeQual()
-                                      ->isScalarType()))
-        return;
-    }
     const auto &model = ctx_.model();
     if (model.isInitOnly(fn) || model.isLockedAt(fn, write->getBeginLoc(), ""))
       return;

@@ -132,9 +132,7 @@ public:
     std::map<const clang::FieldDecl *, FieldUses> fields;
     for (const clang::MemberExpr *me : selfFieldAccesses(fn, self)) {
       const auto *field = llvm::dyn_cast<clang::FieldDecl>(me->getMemberDecl());
-      if (!field || isSynchronisedField(field) ||
-          ctx_.model().isLockedAt(fn, me->getBeginLoc(),
-                                  self->getNameAsString()))
+      if (!field || isSynchronisedField(field) || isLocked(fn, self, me))
         continue;
       FieldUses &u = fields[field];
       Access a = accessOf(me, ctx_.ast());
@@ -150,6 +148,17 @@ public:
   }
 
 private:
+  // A critical section on self, or on the parameter self was cast from.
+  bool isLocked(const clang::FunctionDecl *fn, const clang::VarDecl *self,
+                const clang::MemberExpr *at) const {
+    const auto &model = ctx_.model();
+    if (model.isLockedAt(fn, at->getBeginLoc(), self->getNameAsString()))
+      return true;
+    const clang::ParmVarDecl *param = fn->getParamDecl(0);
+    return param != self &&
+           model.isLockedAt(fn, at->getBeginLoc(), param->getNameAsString());
+  }
+
   bool isLifecycleFunction(const clang::FunctionDecl *fn) const {
     using analysis::Role;
     Role role = ctx_.model().roleOf(fn);

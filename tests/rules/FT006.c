@@ -1,0 +1,68 @@
+// FT006: refcount and object-layout tricks.
+#include <Python.h>
+
+/* ---- hazards ---- */
+
+static PyObject *
+append_in_place(PyObject *self, PyObject *args)
+{
+    PyObject *s, *t;
+    if (!PyArg_ParseTuple(args, "OO", &s, &t))
+        return NULL;
+    if (Py_REFCNT(s) == 1) { // CHECK-MESSAGES: FT006 in append_in_place: 'Py_REFCNT(...) == N'
+        /* "nobody else sees it": mutate in place */
+    }
+    return PyNumber_Add(s, t);
+}
+
+static PyObject *
+raw_count(PyObject *self, PyObject *obj)
+{
+    return PyLong_FromSsize_t(obj->ob_refcnt); // CHECK-MESSAGES: FT006 in raw_count: reads ob_refcnt directly
+}
+
+static PyObject *
+force_count(PyObject *self, PyObject *obj)
+{
+    Py_SET_REFCNT(obj, 1); // CHECK-MESSAGES: FT006 in force_count: Py_SET_REFCNT overwrites
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+few_owners(PyObject *self, PyObject *obj)
+{
+    return PyBool_FromLong(Py_REFCNT(obj) <= 2); // CHECK-MESSAGES: FT006 in few_owners: Py_REFCNT(...) <= N
+}
+
+/* ---- not hazards ---- */
+
+static PyObject *
+report_count(PyObject *self, PyObject *obj)
+{
+    /* reading the count for diagnostics is fine */
+    return PyLong_FromSsize_t(Py_REFCNT(obj));
+}
+
+static PyMethodDef methods[] = {
+    {"append_in_place", append_in_place, METH_VARARGS, NULL},
+    {"raw_count", raw_count, METH_O, NULL},
+    {"force_count", force_count, METH_O, NULL},
+    {"few_owners", few_owners, METH_O, NULL},
+    {"report_count", report_count, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+    {0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "ft006", NULL, 0, methods, slots,
+};
+
+PyMODINIT_FUNC
+PyInit_ft006(void)
+{
+    return PyModuleDef_Init(&moduledef);
+}
