@@ -126,9 +126,10 @@ fetch_setuptools_wheel() {
   step_done
 }
 
+# python3 exists in every flavour (the debug build names its binary
+# python3.13td).
 interpreter_of() { # prefix flavour
-  local minor="${2%%t*}"
-  echo "$1/bin/python${minor}t"
+  echo "$1/bin/python3"
 }
 
 build_flavour() {

@@ -25,8 +25,9 @@ const std::vector<std::string> &managedFlavours() {
 
 std::string managedInterpreterPath(const std::string &cache,
                                    const std::string &flavour) {
-  std::string minor = flavour.substr(0, flavour.find('t'));
-  return cache + "/python/" + flavour + "/prefix/bin/python" + minor + "t";
+  // python3 exists in every flavour; the debug build's own binary is
+  // python3.13td.
+  return cache + "/python/" + flavour + "/prefix/bin/python3";
 }
 
 std::optional<Interpreter> probeInterpreter(const std::string &path,

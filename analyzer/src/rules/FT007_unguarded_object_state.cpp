@@ -63,8 +63,26 @@ bool isSynchronisedField(const clang::FieldDecl *f) {
 
 enum class Access { Read, Write, ReadWrite };
 
+// Does `e` read the same field of the same object as `field`?
+bool readsSameField(const clang::Expr *e, const clang::MemberExpr *field) {
+  struct Finder : clang::RecursiveASTVisitor<Finder> {
+    const clang::MemberExpr *field;
+    bool found = false;
+    bool VisitMemberExpr(clang::MemberExpr *me) {
+      if (me->getMemberDecl() == field->getMemberDecl() &&
+          analysis::referencedVar(me->getBase()) ==
+              analysis::referencedVar(field->getBase()))
+        found = true;
+      return !found;
+    }
+  } finder;
+  finder.field = field;
+  finder.TraverseStmt(const_cast<clang::Expr *>(e));
+  return finder.found;
+}
+
 // How the field expression `me` is used by what surrounds it.
-Access accessOf(const clang::Expr *me, clang::ASTContext &ctx) {
+Access accessOf(const clang::MemberExpr *me, clang::ASTContext &ctx) {
   const clang::Stmt *cur = me;
   clang::DynTypedNode node = clang::DynTypedNode::create(*me);
   for (;;) {
@@ -95,7 +113,11 @@ Access accessOf(const clang::Expr *me, clang::ASTContext &ctx) {
       if (bo->isAssignmentOp() && bo->getLHS()->IgnoreParenImpCasts() ==
                                       llvm::cast<clang::Expr>(cur)
                                           ->IgnoreParenImpCasts())
-        return bo->isCompoundAssignmentOp() ? Access::ReadWrite : Access::Write;
+        return bo->isCompoundAssignmentOp() ||
+                       readsSameField(bo->getRHS(),
+                                      llvm::cast<clang::MemberExpr>(me))
+                   ? Access::ReadWrite
+                   : Access::Write;
       return Access::Read;
     }
     if (const auto *uo = llvm::dyn_cast<clang::UnaryOperator>(p)) {

@@ -1,0 +1,31 @@
+// Builds an extension module from its sources for a given interpreter, with
+// ThreadSanitizer when the interpreter is TSan-built.
+#pragma once
+
+#include "ftready/interpreters.h"
+
+#include <string>
+#include <vector>
+
+namespace ftready::stress {
+
+struct ExtensionSources {
+  std::vector<std::string> sources;
+  std::string module;              // the name PyInit_<module> exports
+  std::vector<std::string> cflags; // added after ftready's own
+};
+
+struct BuiltExtension {
+  bool ok = false;
+  std::string directory; // put on sys.path
+  std::string path;      // the .so
+  std::string log;       // the compiler's output
+};
+
+// Compiles into `outDir` with clang-16: -fsanitize=thread -g -O1 when
+// `interp.tsan`, else -g -O1.
+BuiltExtension buildExtension(const ExtensionSources &src,
+                              const Interpreter &interp,
+                              const std::string &outDir);
+
+} // namespace ftready::stress

@@ -1,0 +1,37 @@
+#include "ftready/stress/extension_build.h"
+
+#include "ftready/process.h"
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace ftready::stress {
+
+BuiltExtension buildExtension(const ExtensionSources &src,
+                              const Interpreter &interp,
+                              const std::string &outDir) {
+  BuiltExtension out;
+  std::error_code ec;
+  fs::create_directories(outDir, ec);
+  if (ec) {
+    out.log = "cannot create " + outDir + ": " + ec.message();
+    return out;
+  }
+  out.directory = outDir;
+  out.path = outDir + "/" + src.module + interp.ext_suffix;
+  std::vector<std::string> argv = {"clang-16", "-shared", "-fPIC", "-g",
+                                   "-O1", "-I", interp.include_dir};
+  if (interp.tsan)
+    argv.push_back("-fsanitize=thread");
+  argv.insert(argv.end(), src.cflags.begin(), src.cflags.end());
+  argv.insert(argv.end(), src.sources.begin(), src.sources.end());
+  argv.push_back("-o");
+  argv.push_back(out.path);
+  ProcessResult r = runProcess(argv, {{}, 300, ""});
+  out.log = r.out + r.err;
+  out.ok = r.exit_code == 0 && fs::exists(out.path);
+  return out;
+}
+
+} // namespace ftready::stress

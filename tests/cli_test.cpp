@@ -1,0 +1,209 @@
+// build/ftready as a user meets it: exit codes, one-line errors on bad input,
+// and results kept for what could be scanned.
+#include "ftready/process.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+ftready::ProcessResult ftready_(std::vector<std::string> args,
+                                std::vector<std::pair<std::string, std::string>> env = {}) {
+  args.insert(args.begin(), FTREADY_BINARY);
+  return ftready::runProcess(args, {env, 300, ""});
+}
+
+std::string corpus(const std::string &p) {
+  return std::string(FTREADY_CORPUS_DIR) + "/" + p;
+}
+
+unsigned lines(const std::string &s) {
+  return static_cast<unsigned>(std::count(s.begin(), s.end(), '\n'));
+}
+
+class TempDir {
+public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("ftready-cli-" + std::to_string(::getpid()) + "-" +
+             std::to_string(counter_++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string file(const std::string &name, const std::string &text) const {
+    std::ofstream(path_ / name) << text;
+    return (path_ / name).string();
+  }
+  std::string str() const { return path_.string(); }
+
+private:
+  fs::path path_;
+  static inline int counter_ = 0;
+};
+
+TEST(Cli, VersionPrintsVersionAndInterpreters) {
+  auto r = ftready_({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("ftready 0.1.0\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("3.13t-tsan"), std::string::npos) << r.out;
+}
+
+TEST(Cli, UnknownSubcommandIsAOneLineUsageError) {
+  auto r = ftready_({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+}
+
+TEST(Cli, MissingInterpreterIsAUsageError) {
+  auto r = ftready_({"scan", "--python", "/nonexistent/python3", corpus("cache_racy")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/python3"), std::string::npos);
+}
+
+TEST(Cli, UnwritableCacheIsAUsageError) {
+  auto r = ftready_({"toolchain", "--build"}, {{"FTREADY_CACHE", "/proc/ftready-cache"}});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/proc/ftready-cache"), std::string::npos) << r.err;
+}
+
+TEST(Cli, ToolchainListsTheManagedInterpreters) {
+  auto r = ftready_({"toolchain"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3.13t        3.13.5    disabled   no"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3.13t-tsan   3.13.5    disabled   yes"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ScanExitCodes) {
+  EXPECT_EQ(ftready_({"scan", corpus("cache_racy")}).exit_code, 1);
+  EXPECT_EQ(ftready_({"scan", corpus("cache_fixed")}).exit_code, 0);
+  // Only the FT004 note is left at --fail-on error... and FT001 is an error.
+  EXPECT_EQ(ftready_({"scan", "--rules", "FT004", "--fail-on", "warning",
+                      corpus("cache_racy")})
+                .exit_code,
+            0);
+  EXPECT_EQ(ftready_({"scan", "--rules", "FT999", corpus("cache_racy")}).exit_code, 2);
+}
+
+TEST(Cli, BadPathsKeepResultsForTheRest) {
+  TempDir tmp;
+  std::string notC = tmp.file("notes.txt", "hello");
+  std::string binary = tmp.file("blob.c", std::string("\x7f" "ELF\0\0\0", 7));
+  auto r = ftready_({"scan", "--format", "json", "/nonexistent/dir", notC, binary,
+                     corpus("cache_racy")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["findings"].size(), 8u);
+  EXPECT_EQ(j["diagnostics"].size(), 3u) << j["diagnostics"].dump();
+}
+
+TEST(Cli, EmptyFolderIsAUsageError) {
+  TempDir tmp;
+  auto r = ftready_({"scan", tmp.str()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no C or C++"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SyntaxErrorsAndMissingHeadersStillGiveFindings) {
+  TempDir tmp;
+  std::string broken = tmp.file(
+      "broken.c",
+      "#include <Python.h>\n"
+      "#include \"missing_header.h\"\n"
+      "static long n;\n"
+      "static PyObject *bump(PyObject *s, PyObject *a) { n++; return NULL; }\n"
+      "static PyObject *bad(PyObject *s, PyObject *a) { return 1 +; }\n"
+      "static PyMethodDef m[] = {{\"bump\", bump, METH_NOARGS, 0}, {0}};\n");
+  auto r = ftready_({"scan", "--format", "json", broken});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 1u) << r.out;
+  EXPECT_EQ(j["findings"][0]["rule"], "FT002");
+  EXPECT_EQ(j["findings"][0]["function"], "bump");
+  EXPECT_GE(j["diagnostics"].size(), 1u);
+}
+
+TEST(Cli, BrokenCompilationDatabaseIsAUsageError) {
+  TempDir tmp;
+  tmp.file("compile_commands.json", "[{ this is not json");
+  auto r = ftready_({"scan", "-p", tmp.str(), corpus("cache_racy")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("compile_commands.json"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SuppressionsAreCountedNotLost) {
+  TempDir tmp;
+  std::string src = tmp.file(
+      "sup.c",
+      "#include <Python.h>\n"
+      "static long a, b, c;\n"
+      "static PyObject *f(PyObject *s, PyObject *x) {\n"
+      "    a++; // ftready: ignore[FT002] test-only counter\n"
+      "    // ftready: ignore-next-line[FT002] also test-only\n"
+      "    b++;\n"
+      "    c++;\n"
+      "    Py_RETURN_NONE;\n"
+      "}\n"
+      "static PyMethodDef m[] = {{\"f\", f, METH_NOARGS, 0}, {0}};\n");
+  auto r = ftready_({"scan", "--format", "json", src});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["summary"]["suppressed"], 2);
+  EXPECT_EQ(j["summary"]["warnings"], 1);
+  ASSERT_EQ(j["findings"].size(), 3u);
+  EXPECT_EQ(j["findings"][0]["status"], "suppressed");
+  EXPECT_EQ(j["findings"][0]["suppression_reason"], "test-only counter");
+  EXPECT_EQ(j["findings"][2]["status"], "static-only");
+  EXPECT_EQ(j["findings"][2]["line"], 7);
+}
+
+TEST(Cli, BaselineKeepsOnlyNewFindingsFailing) {
+  TempDir tmp;
+  std::string sarif = tmp.str() + "/base.sarif";
+  auto first = ftready_({"scan", "--format", "sarif", "-o", sarif, corpus("cache_racy")});
+  EXPECT_EQ(first.exit_code, 1) << first.err;
+  auto again = ftready_({"scan", "--baseline", sarif, corpus("cache_racy")});
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_NE(again.out.find("8 baselined"), std::string::npos) << again.out;
+  auto unreadable = ftready_({"scan", "--baseline", tmp.str() + "/nope.sarif",
+                              corpus("cache_racy")});
+  EXPECT_EQ(unreadable.exit_code, 2);
+}
+
+TEST(Cli, SarifCarriesWhatCodeScanningNeeds) {
+  auto r = ftready_({"scan", "--format", "sarif", "--root", FTREADY_CORPUS_DIR,
+                     corpus("cache_racy")});
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["version"], "2.1.0");
+  const auto &run = j["runs"][0];
+  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 12u);
+  ASSERT_EQ(run["results"].size(), 8u);
+  const auto &res = run["results"][0];
+  EXPECT_EQ(res["ruleId"], "FT002");
+  const auto &loc = res["locations"][0];
+  EXPECT_EQ(loc["physicalLocation"]["artifactLocation"]["uri"],
+            "cache_racy/ftcorpus_cache.c");
+  EXPECT_EQ(loc["physicalLocation"]["region"]["startLine"], 24);
+  EXPECT_EQ(loc["logicalLocations"][0]["name"], "Cache_get");
+  EXPECT_EQ(res["partialFingerprints"]["ftready/v1"].get<std::string>().size(), 16u);
+  EXPECT_FALSE(res.contains("logicalLocations"));
+}
+
+TEST(Cli, ReportReRendersAndMergesJson) {
+  TempDir tmp;
+  std::string a = tmp.str() + "/a.json", b = tmp.str() + "/b.json";
+  ftready_({"scan", "--format", "json", "-o", a, corpus("cache_racy")});
+  ftready_({"scan", "--format", "json", "-o", b, corpus("cache_racy")});
+  auto r = ftready_({"report", "--format", "json", a, b});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["findings"].size(), 8u);
+  EXPECT_EQ(ftready_({"report", tmp.str() + "/missing.json"}).exit_code, 2);
+}
+
+} // namespace
