@@ -92,10 +92,8 @@ bool writeOutput(const std::string &path, const std::string &text,
 
 void Commands::registerAll(CLI::App &app) {
   auto *scan = app.add_subcommand("scan", "static analysis of C/C++ sources");
-  scan->add_option("paths", scan_.paths, "source files or folders")
-      ->required();
-  scan->add_option("-p", scan_.compdb,
-                   "folder holding compile_commands.json");
+  scan->add_option("paths", scan_.paths, "source files or folders")->required();
+  scan->add_option("-p", scan_.compdb, "folder holding compile_commands.json");
   scan->add_option("--python", scan_.python,
                    "interpreter whose headers to use without -p (default: "
                    "the managed 3.13t)");
@@ -222,7 +220,8 @@ int Commands::toolchain() {
     }
     std::string gil = in->gil_enabled_at_run ? "enabled" : "disabled";
     std::cout << f << std::string(13 - f.size(), ' ') << in->version
-              << std::string(in->version.size() < 10 ? 10 - in->version.size() : 1, ' ')
+              << std::string(
+                     in->version.size() < 10 ? 10 - in->version.size() : 1, ' ')
               << gil << std::string(11 - gil.size(), ' ')
               << (in->tsan ? "yes   " : "no    ") << in->path << "\n";
   }
@@ -293,8 +292,7 @@ int Commands::scan() {
   }
   if (inputError)
     return kUsageError;
-  return reports::exitCodeFor(result.findings,
-                              *parseSeverity(scan_.fail_on));
+  return reports::exitCodeFor(result.findings, *parseSeverity(scan_.fail_on));
 }
 
 int Commands::report() {

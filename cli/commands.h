@@ -39,7 +39,8 @@ struct ReportArgs {
 
 class Commands {
 public:
-  explicit Commands(std::shared_ptr<spdlog::logger> log) : log_(std::move(log)) {}
+  explicit Commands(std::shared_ptr<spdlog::logger> log)
+      : log_(std::move(log)) {}
   void registerAll(CLI::App &app);
   int run(const CLI::App &sub);
   int printVersion();

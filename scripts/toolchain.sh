@@ -41,7 +41,6 @@ fi
 mkdir -p "$CACHE" 2>/dev/null || die "cache folder '$CACHE' cannot be created"
 [ -w "$CACHE" ] || die "cache folder '$CACHE' is not writable"
 
-APTDIR="$CACHE/apt"
 now() { date +%s; }
 step_start=0
 step() { step_start=$(now); echo "[toolchain] $*"; }
@@ -60,56 +59,8 @@ configure_flags_of() {
   esac
 }
 
-apt_private() {
-  local suite="$1"; shift
-  local dir="$APTDIR/$suite"
-  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
-  cat >"$dir/sources.list" <<EOF
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
-EOF
-  "$@" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
-    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" \
-    -o APT::Sandbox::User=root -o Debug::NoLocking=1
-}
-
-apt_update_once() {
-  local suite="$1"
-  if [ -n "$(ls -A "$APTDIR/$suite/lists" 2>/dev/null | grep -v partial || true)" ]; then return 0; fi
-  step "apt update ($suite, private config)"
-  local log="$APTDIR/$suite-update.log"
-  mkdir -p "$APTDIR"
-  apt_private "$suite" apt-get update >"$log" 2>&1 || fail_step "apt update $suite" "$log"
-  step_done
-}
-
-# Prints the upstream version of the source package in the suite (e.g. 3.13.5).
-upstream_version() {
-  local suite="$1" pkg="$2"
-  apt_private "$suite" apt-cache showsrc "$pkg" 2>/dev/null |
-    awk '/^Version:/ {print $2; exit}' | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//'
-}
-
-# Unpacks the upstream tarball into $CACHE/src/<pkg>-<version>; prints that path.
-fetch_source() {
-  local suite="$1" pkg="$2" version="$3"
-  local srcroot="$CACHE/src"
-  local tree="$srcroot/$pkg-$version"
-  if [ -f "$tree/configure" ]; then echo "$tree"; return 0; fi
-  mkdir -p "$srcroot"
-  local log="$srcroot/$pkg-download.log"
-  step "download $pkg $version ($suite source package)" >&2
-  # The .dsc or .debian.tar may 404 while the orig tarball downloads: keep what came.
-  (cd "$srcroot" && apt_private "$suite" apt-get source --download-only "$pkg") >"$log" 2>&1 || true
-  local orig
-  orig=$(ls "$srcroot/${pkg}_${version}".orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -n 1 || true)
-  [ -n "$orig" ] || fail_step "download $pkg (no upstream tarball in $suite)" "$log"
-  mkdir -p "$tree.tmp"
-  tar -xf "$orig" -C "$tree.tmp" --strip-components=1 >>"$log" 2>&1 || fail_step "unpack $orig" "$log"
-  rm -rf "$tree" && mv "$tree.tmp" "$tree"
-  step_done >&2
-  echo "$tree"
-}
+# shellcheck source=lib/apt.sh
+. "$(dirname "$0")/lib/apt.sh"
 
 fetch_setuptools_wheel() {
   local dir="$CACHE/wheels"
@@ -137,7 +88,7 @@ build_flavour() {
   local suite pkg version
   suite=$(suite_of "$flavour"); pkg=$(srcpkg_of "$flavour")
   [ -n "$suite" ] || die "unknown flavour '$flavour' (3.13t, 3.13t-tsan, 3.14t, 3.14t-tsan)"
-  apt_update_once "$suite"
+  apt_update_once "$suite" || return 1
   version=$(upstream_version "$suite" "$pkg")
   if [ -z "$version" ]; then
     echo "[toolchain] $flavour unavailable: Debian $suite has no $pkg source package here" >&2

@@ -13,8 +13,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ftready::ProcessResult ftready_(std::vector<std::string> args,
-                                std::vector<std::pair<std::string, std::string>> env = {}) {
+ftready::ProcessResult
+ftready_(std::vector<std::string> args,
+         std::vector<std::pair<std::string, std::string>> env = {}) {
   args.insert(args.begin(), FTREADY_BINARY);
   return ftready::runProcess(args, {env, 300, ""});
 }
@@ -61,14 +62,16 @@ TEST(Cli, UnknownSubcommandIsAOneLineUsageError) {
 }
 
 TEST(Cli, MissingInterpreterIsAUsageError) {
-  auto r = ftready_({"scan", "--python", "/nonexistent/python3", corpus("cache_racy")});
+  auto r = ftready_(
+      {"scan", "--python", "/nonexistent/python3", corpus("cache_racy")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("/nonexistent/python3"), std::string::npos);
 }
 
 TEST(Cli, UnwritableCacheIsAUsageError) {
-  auto r = ftready_({"toolchain", "--build"}, {{"FTREADY_CACHE", "/proc/ftready-cache"}});
+  auto r = ftready_({"toolchain", "--build"},
+                    {{"FTREADY_CACHE", "/proc/ftready-cache"}});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("/proc/ftready-cache"), std::string::npos) << r.err;
 }
@@ -76,8 +79,12 @@ TEST(Cli, UnwritableCacheIsAUsageError) {
 TEST(Cli, ToolchainListsTheManagedInterpreters) {
   auto r = ftready_({"toolchain"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("3.13t        3.13.5    disabled   no"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("3.13t-tsan   3.13.5    disabled   yes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3.13t        3.13.5    disabled   no"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("3.13t-tsan   3.13.5    disabled   yes"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(Cli, ScanExitCodes) {
@@ -88,15 +95,19 @@ TEST(Cli, ScanExitCodes) {
                       corpus("cache_racy")})
                 .exit_code,
             0);
-  EXPECT_EQ(ftready_({"scan", "--rules", "FT999", corpus("cache_racy")}).exit_code, 2);
+  EXPECT_EQ(
+      ftready_({"scan", "--rules", "FT999", corpus("cache_racy")}).exit_code,
+      2);
 }
 
 TEST(Cli, BadPathsKeepResultsForTheRest) {
   TempDir tmp;
   std::string notC = tmp.file("notes.txt", "hello");
-  std::string binary = tmp.file("blob.c", std::string("\x7f" "ELF\0\0\0", 7));
-  auto r = ftready_({"scan", "--format", "json", "/nonexistent/dir", notC, binary,
-                     corpus("cache_racy")});
+  std::string binary = tmp.file("blob.c", std::string("\x7f"
+                                                      "ELF\0\0\0",
+                                                      7));
+  auto r = ftready_({"scan", "--format", "json", "/nonexistent/dir", notC,
+                     binary, corpus("cache_racy")});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["findings"].size(), 8u);
@@ -140,17 +151,16 @@ TEST(Cli, BrokenCompilationDatabaseIsAUsageError) {
 TEST(Cli, SuppressionsAreCountedNotLost) {
   TempDir tmp;
   std::string src = tmp.file(
-      "sup.c",
-      "#include <Python.h>\n"
-      "static long a, b, c;\n"
-      "static PyObject *f(PyObject *s, PyObject *x) {\n"
-      "    a++; // ftready: ignore[FT002] test-only counter\n"
-      "    // ftready: ignore-next-line[FT002] also test-only\n"
-      "    b++;\n"
-      "    c++;\n"
-      "    Py_RETURN_NONE;\n"
-      "}\n"
-      "static PyMethodDef m[] = {{\"f\", f, METH_NOARGS, 0}, {0}};\n");
+      "sup.c", "#include <Python.h>\n"
+               "static long a, b, c;\n"
+               "static PyObject *f(PyObject *s, PyObject *x) {\n"
+               "    a++; // ftready: ignore[FT002] test-only counter\n"
+               "    // ftready: ignore-next-line[FT002] also test-only\n"
+               "    b++;\n"
+               "    c++;\n"
+               "    Py_RETURN_NONE;\n"
+               "}\n"
+               "static PyMethodDef m[] = {{\"f\", f, METH_NOARGS, 0}, {0}};\n");
   auto r = ftready_({"scan", "--format", "json", src});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -166,13 +176,14 @@ TEST(Cli, SuppressionsAreCountedNotLost) {
 TEST(Cli, BaselineKeepsOnlyNewFindingsFailing) {
   TempDir tmp;
   std::string sarif = tmp.str() + "/base.sarif";
-  auto first = ftready_({"scan", "--format", "sarif", "-o", sarif, corpus("cache_racy")});
+  auto first = ftready_(
+      {"scan", "--format", "sarif", "-o", sarif, corpus("cache_racy")});
   EXPECT_EQ(first.exit_code, 1) << first.err;
   auto again = ftready_({"scan", "--baseline", sarif, corpus("cache_racy")});
   EXPECT_EQ(again.exit_code, 0) << again.out;
   EXPECT_NE(again.out.find("8 baselined"), std::string::npos) << again.out;
-  auto unreadable = ftready_({"scan", "--baseline", tmp.str() + "/nope.sarif",
-                              corpus("cache_racy")});
+  auto unreadable = ftready_(
+      {"scan", "--baseline", tmp.str() + "/nope.sarif", corpus("cache_racy")});
   EXPECT_EQ(unreadable.exit_code, 2);
 }
 
@@ -191,7 +202,8 @@ TEST(Cli, SarifCarriesWhatCodeScanningNeeds) {
             "cache_racy/ftcorpus_cache.c");
   EXPECT_EQ(loc["physicalLocation"]["region"]["startLine"], 24);
   EXPECT_EQ(loc["logicalLocations"][0]["name"], "Cache_get");
-  EXPECT_EQ(res["partialFingerprints"]["ftready/v1"].get<std::string>().size(), 16u);
+  EXPECT_EQ(res["partialFingerprints"]["ftready/v1"].get<std::string>().size(),
+            16u);
   EXPECT_FALSE(res.contains("logicalLocations"));
 }
 

@@ -56,18 +56,20 @@ TEST(Corpus, ExactFindingsOnEveryModuleAndTwin) {
     for (const auto &k : expected)
       if (!actual.count(k)) {
         ++falseNegatives;
-        ADD_FAILURE() << dir.path().filename() << ": missed "
-                      << std::get<0>(k) << " at line " << std::get<1>(k)
-                      << " in " << std::get<2>(k);
+        ADD_FAILURE() << dir.path().filename() << ": missed " << std::get<0>(k)
+                      << " at line " << std::get<1>(k) << " in "
+                      << std::get<2>(k);
       }
   }
-  ASSERT_GE(modules, 2u) << "corpus modules not found in " << FTREADY_CORPUS_DIR;
+  ASSERT_GE(modules, 2u) << "corpus modules not found in "
+                         << FTREADY_CORPUS_DIR;
   double recall = truePositives + falseNegatives
                       ? 100.0 * truePositives / (truePositives + falseNegatives)
                       : 100.0;
-  double precision = truePositives + falsePositives
-                         ? 100.0 * truePositives / (truePositives + falsePositives)
-                         : 100.0;
+  double precision =
+      truePositives + falsePositives
+          ? 100.0 * truePositives / (truePositives + falsePositives)
+          : 100.0;
   std::printf("corpus: %u modules, %u true positives, %u false positives, "
               "%u missed: recall %.1f%%, precision %.1f%%\n",
               modules, truePositives, falsePositives, falseNegatives, recall,

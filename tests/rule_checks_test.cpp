@@ -36,8 +36,8 @@ std::vector<Expectation> expectationsIn(const std::string &path,
     for (std::sregex_iterator it(line.begin(), line.end(), check), end;
          it != end; ++it) {
       std::string text = (*it)[3].str();
-      while (!text.empty() && (text.back() == ' ' || text.back() == '/' ||
-                               text.back() == '*'))
+      while (!text.empty() &&
+             (text.back() == ' ' || text.back() == '/' || text.back() == '*'))
         text.pop_back();
       out.push_back({relative, (*it)[1], n, (*it)[2], text});
     }
@@ -76,25 +76,24 @@ TEST_P(RuleCheck, FindingsMatchExpectationsExactly) {
     for (size_t i = 0; i < expected.size(); ++i) {
       const auto &e = expected[i];
       if (!matched[i] && e.file == f.location.file && e.rule == f.rule &&
-          e.line == f.location.line &&
-          e.function == f.function &&
+          e.line == f.location.line && e.function == f.function &&
           (f.message + " fix: " + f.fix).find(e.text) != std::string::npos) {
         matched[i] = found = true;
         break;
       }
     }
     EXPECT_TRUE(found) << "unexpected finding at " << f.location.file << ":"
-                       << f.location.line
-                       << " in " << f.function << ": " << f.message;
-    EXPECT_FALSE(f.fix.empty()) << "finding without a fix at line "
-                                << f.location.line;
+                       << f.location.line << " in " << f.function << ": "
+                       << f.message;
+    EXPECT_FALSE(f.fix.empty())
+        << "finding without a fix at line " << f.location.line;
     EXPECT_EQ(f.fingerprint.size(), 16u);
   }
   for (size_t i = 0; i < expected.size(); ++i)
-    EXPECT_TRUE(matched[i]) << "missed: " << expected[i].rule << " at "
-                            << expected[i].file << ":" << expected[i].line << " in "
-                            << expected[i].function << " ("
-                            << expected[i].text << ")";
+    EXPECT_TRUE(matched[i])
+        << "missed: " << expected[i].rule << " at " << expected[i].file << ":"
+        << expected[i].line << " in " << expected[i].function << " ("
+        << expected[i].text << ")";
 }
 
 INSTANTIATE_TEST_SUITE_P(Rules, RuleCheck,

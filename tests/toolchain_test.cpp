@@ -15,11 +15,11 @@ TEST(Toolchain, Managed313tRunsWithoutTheGil) {
   EXPECT_TRUE(in->gil_disabled_build);
   EXPECT_FALSE(in->gil_enabled_at_run);
   EXPECT_FALSE(in->tsan);
-  auto r = ftready::runProcess(
-      {in->path, "-c",
-       "import sys, sysconfig; "
-       "print(sys._is_gil_enabled(), sysconfig.get_config_var('Py_GIL_DISABLED'))"},
-      {{}, 60, ""});
+  auto r = ftready::runProcess({in->path, "-c",
+                                "import sys, sysconfig; "
+                                "print(sys._is_gil_enabled(), "
+                                "sysconfig.get_config_var('Py_GIL_DISABLED'))"},
+                               {{}, 60, ""});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "False 1\n");
 }
@@ -35,9 +35,10 @@ TEST(Toolchain, Managed313tTsanIsThreadSanitized) {
 }
 
 TEST(Toolchain, Managed313tHasSetuptoolsOffline) {
-  auto r = ftready::runProcess({ftready::test::managed("3.13t"), "-c",
-                                "import setuptools; print(setuptools.__version__)"},
-                               {{}, 60, ""});
+  auto r =
+      ftready::runProcess({ftready::test::managed("3.13t"), "-c",
+                           "import setuptools; print(setuptools.__version__)"},
+                          {{}, 60, ""});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 

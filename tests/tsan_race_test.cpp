@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <set>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -22,8 +23,8 @@ struct RaceRun {
   std::string output;
 };
 
-// Four threads released by one barrier share one Cache instance and the
-// module, as the ground truth's `races` describe.
+// Threads released by one barrier share one Cache instance and the module,
+// as the ground truth's `races` describe.
 RaceRun hammer(const std::string &corpusDir, const std::string &module) {
   std::string why;
   auto in =
@@ -40,25 +41,37 @@ RaceRun hammer(const std::string &corpusDir, const std::string &module) {
   EXPECT_TRUE(built.ok) << built.log;
   if (!built.ok)
     return run;
+  // As many threads as cores: every shared refcount update is an atomic
+  // that orders the threads for TSan, so a race shows only when two threads
+  // really run at once, not when one preempts another.
+  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
   std::string script =
       "import sys, threading\n"
-      "sys.path.insert(0, '" + built.directory + "')\n"
-      "import " + module + " as mod\n"
+      "sys.path.insert(0, '" +
+      built.directory +
+      "')\n"
+      "import " +
+      module +
+      " as mod\n"
       "cache = mod.Cache()\n"
       "def factory(*args): return 1\n"
-      "barrier = threading.Barrier(4)\n"
+      "barrier = threading.Barrier(" +
+      std::to_string(threads) +
+      ")\n"
       "def work():\n"
-      "    for round in range(20):\n"
+      "    for round in range(40):\n"
       "        barrier.wait()\n"
       "        for i in range(50):\n"
       "            cache.get(i % 8, factory)\n"
       "            mod.remember_key('a.b.c')\n"
-      "threads = [threading.Thread(target=work) for _ in range(4)]\n"
+      "threads = [threading.Thread(target=work) for _ in range(" +
+      std::to_string(threads) +
+      ")]\n"
       "for t in threads: t.start()\n"
       "for t in threads: t.join()\n"
       "print('done')\n";
-  std::string supp = ftready::cacheDirectory() +
-                     "/python/3.13t-tsan/tsan-suppressions.txt";
+  std::string supp =
+      ftready::cacheDirectory() + "/python/3.13t-tsan/tsan-suppressions.txt";
   auto r = ftready::runProcess(
       {in->path, "-c", script},
       {{{"PYTHON_GIL", "0"},
@@ -79,15 +92,16 @@ RaceRun hammer(const std::string &corpusDir, const std::string &module) {
 TEST(TsanRace, RacyCorpusModuleReportsItsRacyFunctions) {
   // TSan sees a race only when no happens-before edge (a lock the
   // interpreter takes in between) orders the two accesses, so a run can miss
-  // one on a loaded machine. Up to three runs, as a stress budget would.
+  // one on a loaded machine. Up to five runs, as a stress budget would.
   RaceRun run;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
     run = hammer("cache_racy", "ftcorpus_cache");
     if (run.functions.count("Cache_get") && run.functions.count("remember_key"))
       break;
   }
   EXPECT_TRUE(run.functions.count("Cache_get"))
-      << "TSan did not name Cache_get; output:\n" << run.output.substr(0, 4000);
+      << "TSan did not name Cache_get; output:\n"
+      << run.output.substr(0, 4000);
   EXPECT_TRUE(run.functions.count("remember_key"))
       << "TSan did not name remember_key";
   EXPECT_EQ(run.exit_code, 66) << "TSan's exit code";

@@ -62,8 +62,11 @@ std::string absolutePath(const std::string &p) {
 }
 
 std::set<std::string> watchedApis() {
-  std::set<std::string> names = {"Py_REFCNT", "Py_SET_REFCNT", "PyDict_Next",
-                                 "PyList_GET_ITEM", "PySequence_Fast_GET_ITEM",
+  std::set<std::string> names = {"Py_REFCNT",
+                                 "Py_SET_REFCNT",
+                                 "PyDict_Next",
+                                 "PyList_GET_ITEM",
+                                 "PySequence_Fast_GET_ITEM",
                                  "PySequence_Fast_ITEMS"};
   for (const auto &api : analysis::borrowedApis())
     names.insert(api.name);
@@ -144,8 +147,7 @@ private:
     f.message = r.message;
     f.fix = r.fix;
     f.evidence = r.evidence;
-    f.fingerprint =
-        makeFingerprint(f.rule, f.location.file, f.function, r.key);
+    f.fingerprint = makeFingerprint(f.rule, f.location.file, f.function, r.key);
     out_.findings.push_back(std::move(f));
   }
 
@@ -160,8 +162,8 @@ private:
 class ScanAction : public clang::ASTFrontendAction {
 public:
   ScanAction(const ScanOptions &opts, const ReportScope &scope,
-             const std::set<std::string> &watched,
-             const ErrorCollector &errors, FileOutcome &out)
+             const std::set<std::string> &watched, const ErrorCollector &errors,
+             FileOutcome &out)
       : opts_(opts), scope_(scope), watched_(watched), errors_(errors),
         out_(out) {}
 
@@ -191,8 +193,7 @@ public:
       : opts_(opts), scope_(scope), watched_(watched), errors_(errors),
         out_(out) {}
   std::unique_ptr<clang::FrontendAction> create() override {
-    return std::make_unique<ScanAction>(opts_, scope_, watched_, errors_,
-                                        out_);
+    return std::make_unique<ScanAction>(opts_, scope_, watched_, errors_, out_);
   }
 
 private:
@@ -227,7 +228,8 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
     db = fallback.get();
   }
   clang::tooling::ClangTool tool(*db, {file});
-  std::vector<std::string> front = {"-resource-dir=" FTREADY_CLANG_RESOURCE_DIR};
+  std::vector<std::string> front = {
+      "-resource-dir=" FTREADY_CLANG_RESOURCE_DIR};
   // -fno-caret-diagnostics also silences clang's "N errors generated.":
   // errors reach the user through ScanResult::diagnostics.
   std::vector<std::string> back = {"-w", "-ferror-limit=0",
@@ -250,8 +252,8 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
       continue;
     if (shown++ < 3)
       out.diagnostics.push_back(
-          {file, "parse error (findings cover what parsed): " +
-                     errors.located[i]});
+          {file,
+           "parse error (findings cover what parsed): " + errors.located[i]});
   }
   return out;
 }
@@ -262,7 +264,8 @@ ReportScope scopeOf(const ScanOptions &opts) {
   for (const auto &p : opts.paths) {
     std::error_code ec;
     std::string a = absolutePath(p);
-    std::string dir = fs::is_directory(a, ec) ? a : fs::path(a).parent_path().string();
+    std::string dir =
+        fs::is_directory(a, ec) ? a : fs::path(a).parent_path().string();
     if (dir.empty() || dir.back() != '/')
       dir += '/';
     scope.roots.push_back(dir);
@@ -338,14 +341,16 @@ ScanResult scan(const ScanOptions &opts) {
       }
     }
   };
-  unsigned n = std::max(1u, std::min<unsigned>(opts.jobs, sources.files.size()));
+  unsigned n =
+      std::max(1u, std::min<unsigned>(opts.jobs, sources.files.size()));
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < n; ++t)
     threads.emplace_back(worker);
   worker();
   for (auto &t : threads)
     t.join();
-  std::set<std::tuple<std::string, std::string, unsigned, unsigned, std::string>>
+  std::set<
+      std::tuple<std::string, std::string, unsigned, unsigned, std::string>>
       seen; // a header included by several files reports once
   for (auto &o : outcomes) {
     for (auto &f : o.findings)

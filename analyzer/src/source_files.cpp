@@ -12,8 +12,8 @@ namespace ftready::analyzer {
 namespace {
 
 bool isSourceExtension(const fs::path &p) {
-  static const std::set<std::string> exts = {".c", ".cc", ".cpp", ".cxx",
-                                             ".c++", ".C"};
+  static const std::set<std::string> exts = {".c",   ".cc",  ".cpp",
+                                             ".cxx", ".c++", ".C"};
   // clinic/*.c.h and other included .c.h files are parsed with their includer.
   return exts.count(p.extension().string()) != 0;
 }
@@ -29,7 +29,8 @@ std::string head(const fs::path &p, size_t n) {
 void addFile(const fs::path &p, SourceSet &out) {
   std::string start = head(p, 8192);
   if (start.find('\0') != std::string::npos) {
-    out.problems.push_back({p.string(), "binary file, not a C source: skipped"});
+    out.problems.push_back(
+        {p.string(), "binary file, not a C source: skipped"});
     return;
   }
   std::string abs = fs::absolute(p).lexically_normal().string();

@@ -27,8 +27,8 @@ std::string trim(const std::string &s) {
 
 bool suppresses(const std::string &line, const std::string &rule,
                 bool nextLineForm, std::string *reason) {
-  const std::string tag = nextLineForm ? "ftready: ignore-next-line["
-                                       : "ftready: ignore[";
+  const std::string tag =
+      nextLineForm ? "ftready: ignore-next-line[" : "ftready: ignore[";
   size_t at = line.find(tag);
   if (at == std::string::npos)
     return false;

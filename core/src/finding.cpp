@@ -141,13 +141,12 @@ std::vector<Finding> readJsonLines(std::istream &in) {
 }
 
 void sortFindings(std::vector<Finding> &findings) {
-  std::stable_sort(findings.begin(), findings.end(),
-                   [](const Finding &a, const Finding &b) {
-                     return std::tie(a.location.file, a.location.line,
-                                     a.location.column, a.rule) <
-                            std::tie(b.location.file, b.location.line,
-                                     b.location.column, b.rule);
-                   });
+  std::stable_sort(
+      findings.begin(), findings.end(), [](const Finding &a, const Finding &b) {
+        return std::tie(a.location.file, a.location.line, a.location.column,
+                        a.rule) < std::tie(b.location.file, b.location.line,
+                                           b.location.column, b.rule);
+      });
 }
 
 } // namespace ftready

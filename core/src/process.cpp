@@ -95,10 +95,10 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
   while (open > 0) {
     int waitMs = -1;
     if (options.timeout_seconds > 0) {
-      double left =
-          options.timeout_seconds -
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-              .count();
+      double left = options.timeout_seconds -
+                    std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
       if (left <= 0) {
         result.timed_out = true;
         kill(pid, SIGKILL);

@@ -68,9 +68,9 @@ std::string renderText(const std::vector<Finding> &findings,
   for (const auto &f : findings) {
     if (!isActive(f))
       continue;
-    out << f.location.file << ":" << f.location.line << ":"
-        << f.location.column << ": " << toString(f.severity) << ": "
-        << f.message << " [" << f.rule << "]\n";
+    out << f.location.file << ":" << f.location.line << ":" << f.location.column
+        << ": " << toString(f.severity) << ": " << f.message << " [" << f.rule
+        << "]\n";
     if (!f.function.empty())
       out << "    in function '" << f.function << "'\n";
     if (!f.fix.empty())
@@ -132,8 +132,7 @@ std::string renderSarif(const std::vector<Finding> &findings,
            {{"startLine", std::max(1u, f.location.line)},
             {"startColumn", std::max(1u, f.location.column)}}}}}};
     if (!f.function.empty())
-      loc["logicalLocations"] = {
-          {{"name", f.function}, {"kind", "function"}}};
+      loc["logicalLocations"] = {{{"name", f.function}, {"kind", "function"}}};
     nlohmann::json r = {
         {"ruleId", f.rule},
         {"level", toString(f.severity)},
@@ -148,8 +147,7 @@ std::string renderSarif(const std::vector<Finding> &findings,
       r["suppressions"] = {
           {{"kind", "inSource"}, {"justification", f.suppression_reason}}};
     if (summary.baseline_given)
-      r["baselineState"] =
-          f.status == Status::Baselined ? "unchanged" : "new";
+      r["baselineState"] = f.status == Status::Baselined ? "unchanged" : "new";
     results.push_back(r);
   }
   nlohmann::json notifications = nlohmann::json::array();
@@ -186,8 +184,8 @@ std::set<std::string> readBaselineFingerprints(const std::string &path) {
   try {
     in >> j;
   } catch (const std::exception &e) {
-    throw std::runtime_error("baseline '" + path + "' is not JSON: " +
-                             e.what());
+    throw std::runtime_error("baseline '" + path +
+                             "' is not JSON: " + e.what());
   }
   std::set<std::string> out;
   if (j.contains("runs")) {

@@ -7,11 +7,12 @@ namespace ftready::stress {
 
 namespace {
 
-// "    #0 Cache_get /src/ftcorpus_cache.c:27:19 (ftcorpus_cache.so+0x1a2b) (BuildId: 8f..)"
-// "    #3 <null> <null> (python3.13t+0x...)"
+// "    #0 Cache_get /src/ftcorpus_cache.c:27:19 (ftcorpus_cache.so+0x1a2b)
+// (BuildId: 8f..)" "    #3 <null> <null> (python3.13t+0x...)"
 const std::regex kFrame(
     R"(^\s+#\d+\s+(\S+)\s+(\S+?)(?::(\d+)(?::\d+)?)?\s+\(([^+)]+)(?:\+0x[0-9a-f]+)?\)(?:\s+\(BuildId: [0-9a-f]+\))?\s*$)");
-const std::regex kHeader(R"(^WARNING: ThreadSanitizer: (.+?)(?: \(pid=\d+\))?\s*$)");
+const std::regex
+    kHeader(R"(^WARNING: ThreadSanitizer: (.+?)(?: \(pid=\d+\))?\s*$)");
 
 std::string baseName(const std::string &path) {
   auto slash = path.rfind('/');

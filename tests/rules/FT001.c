@@ -74,6 +74,14 @@ published_then_read(PyObject *self, PyObject *sink)
     return x;
 }
 
+static PyObject *
+fast_first(PyObject *self, PyObject *seq)
+{
+    /* one finding: the PyList_GET_ITEM inside the macro is not another */
+    PyObject *x = PySequence_Fast_GET_ITEM(seq, 0); // CHECK-MESSAGES: FT001 in fast_first: PySequence_Fast_GET_ITEM(seq)
+    return PyObject_Repr(x);
+}
+
 /* ---- not hazards ---- */
 
 static PyObject *
@@ -195,6 +203,7 @@ static PyMethodDef methods[] = {
     {"sys_path", sys_path, METH_NOARGS, NULL},
     {"string_key", string_key, METH_O, NULL},
     {"published_then_read", published_then_read, METH_O, NULL},
+    {"fast_first", fast_first, METH_O, NULL},
     {"tuple_item", tuple_item, METH_O, NULL},
     {"fresh_list", fresh_list, METH_NOARGS, NULL},
     {"copied", copied, METH_O, NULL},

@@ -43,12 +43,26 @@ report_count(PyObject *self, PyObject *obj)
     return PyLong_FromSsize_t(Py_REFCNT(obj));
 }
 
+static PyObject *
+fresh_tuple_reuse(PyObject *self, PyObject *unused)
+{
+    /* created here and never handed out: its count is its own */
+    PyObject *t = PyTuple_New(1);
+    if (t == NULL)
+        return NULL;
+    if (Py_REFCNT(t) == 1) {
+        PyTuple_SET_ITEM(t, 0, Py_NewRef(Py_None));
+    }
+    return t;
+}
+
 static PyMethodDef methods[] = {
     {"append_in_place", append_in_place, METH_VARARGS, NULL},
     {"raw_count", raw_count, METH_O, NULL},
     {"force_count", force_count, METH_O, NULL},
     {"few_owners", few_owners, METH_O, NULL},
     {"report_count", report_count, METH_O, NULL},
+    {"fresh_tuple_reuse", fresh_tuple_reuse, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

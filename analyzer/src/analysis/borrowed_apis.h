@@ -9,7 +9,7 @@ namespace ftready::analysis {
 
 struct BorrowedApi {
   const char *name;
-  const char *kind; // "item", "global", "iteration"
+  const char *kind;  // "item", "global", "iteration"
   int container_arg; // -1: global state
   const char *replacement;
   const char *since;

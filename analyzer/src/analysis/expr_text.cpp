@@ -85,8 +85,7 @@ std::string baseObjectOf(const std::string &canonical) {
 const clang::VarDecl *referencedVar(const clang::Expr *e) {
   if (!e)
     return nullptr;
-  if (auto *dre =
-          llvm::dyn_cast<clang::DeclRefExpr>(e->IgnoreParenCasts()))
+  if (auto *dre = llvm::dyn_cast<clang::DeclRefExpr>(e->IgnoreParenCasts()))
     return llvm::dyn_cast<clang::VarDecl>(dre->getDecl());
   return nullptr;
 }

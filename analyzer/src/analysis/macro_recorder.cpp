@@ -76,6 +76,11 @@ void MacroRecorder::MacroExpands(const clang::Token &nameTok,
   }
   if (!watched_.count(name))
     return;
+  // PySequence_Fast_GET_ITEM expands to PyList_GET_ITEM: a watched macro
+  // written inside Python's own headers is part of another use, not one.
+  if (range.getBegin().isMacroID() &&
+      sm.isInSystemHeader(sm.getSpellingLoc(range.getBegin())))
+    return;
   MacroUse use;
   use.name = name;
   use.begin = fileBegin(sm, range.getBegin());

@@ -12,36 +12,61 @@ namespace ftready::analysis {
 namespace {
 
 const std::set<std::string> kFreshConstructors = {
-    "PyList_New",      "PyDict_New",      "PySet_New",
-    "PyFrozenSet_New", "PyTuple_New",     "PySequence_List",
+    "PyList_New",       "PyDict_New",     "PySet_New",
+    "PyFrozenSet_New",  "PyTuple_New",    "PySequence_List",
     "PySequence_Tuple", "PyDict_Copy",    "PyList_GetSlice",
-    "PyList_AsTuple",  "PyDict_Keys",     "PyDict_Values",
-    "PyDict_Items",    "PyMapping_Keys",  "PyMapping_Values",
-    "PyMapping_Items", "PyTuple_Pack",    "PyTuple_GetSlice",
+    "PyList_AsTuple",   "PyDict_Keys",    "PyDict_Values",
+    "PyDict_Items",     "PyMapping_Keys", "PyMapping_Values",
+    "PyMapping_Items",  "PyTuple_Pack",   "PyTuple_GetSlice",
 };
 
 // Calls that use a container as their first argument without storing it.
 const std::set<std::string> kContainerOperations = {
-    "PyList_Append",   "PyList_SetItem",     "PyList_SET_ITEM",
-    "PyList_Insert",   "PyList_GetItem",     "PyList_GET_ITEM",
-    "PyList_GetItemRef", "PyList_Size",      "PyList_GET_SIZE",
-    "PyList_Sort",     "PyList_Reverse",     "PyList_SetSlice",
-    "PyDict_SetItem",  "PyDict_SetItemString", "PyDict_GetItem",
-    "PyDict_GetItemWithError", "PyDict_GetItemString", "PyDict_GetItemRef",
-    "PyDict_Next",     "PyDict_Size",        "PyDict_Contains",
-    "PyDict_DelItem",  "PyDict_SetDefault",  "PyTuple_SetItem",
-    "PyTuple_SET_ITEM", "PyTuple_GET_ITEM",  "PyTuple_GetItem",
-    "PyTuple_Size",    "PyTuple_GET_SIZE",   "PySet_Add",
-    "PySet_Contains",  "PySet_Size",         "Py_SIZE",
-    "PySequence_Fast_GET_ITEM", "PySequence_Fast_GET_SIZE",
+    "PyList_Append",
+    "PyList_SetItem",
+    "PyList_SET_ITEM",
+    "PyList_Insert",
+    "PyList_GetItem",
+    "PyList_GET_ITEM",
+    "PyList_GetItemRef",
+    "PyList_Size",
+    "PyList_GET_SIZE",
+    "PyList_Sort",
+    "PyList_Reverse",
+    "PyList_SetSlice",
+    "PyDict_SetItem",
+    "PyDict_SetItemString",
+    "PyDict_GetItem",
+    "PyDict_GetItemWithError",
+    "PyDict_GetItemString",
+    "PyDict_GetItemRef",
+    "PyDict_Next",
+    "PyDict_Size",
+    "PyDict_Contains",
+    "PyDict_DelItem",
+    "PyDict_SetDefault",
+    "PyTuple_SetItem",
+    "PyTuple_SET_ITEM",
+    "PyTuple_GET_ITEM",
+    "PyTuple_GetItem",
+    "PyTuple_Size",
+    "PyTuple_GET_SIZE",
+    "PySet_Add",
+    "PySet_Contains",
+    "PySet_Size",
+    "Py_SIZE",
+    "PySequence_Fast_GET_ITEM",
+    "PySequence_Fast_GET_SIZE",
     "PySequence_Fast_ITEMS",
 };
 
 // Reference-count operations never publish their argument.
 const std::set<std::string> kRefcountOperations = {
-    "Py_INCREF", "Py_XINCREF", "Py_DECREF", "Py_XDECREF", "_Py_INCREF",
-    "_Py_DECREF", "Py_IncRef", "Py_DecRef", "_Py_IsImmortal", "Py_REFCNT",
-    "_Py_REFCNT", "Py_TYPE", "_Py_TYPE", "Py_IS_TYPE", "_Py_IsOwnedByCurrentThread",
+    "Py_INCREF",  "Py_XINCREF", "Py_DECREF",
+    "Py_XDECREF", "_Py_INCREF", "_Py_DECREF",
+    "Py_IncRef",  "Py_DecRef",  "_Py_IsImmortal",
+    "Py_REFCNT",  "_Py_REFCNT", "Py_TYPE",
+    "_Py_TYPE",   "Py_IS_TYPE", "_Py_IsOwnedByCurrentThread",
 };
 
 const clang::Stmt *skipCasts(const clang::Stmt *s, clang::ASTContext &ctx,
@@ -103,7 +128,8 @@ public:
     return true;
   }
   bool VisitBinaryOperator(clang::BinaryOperator *bo) {
-    if (bo->getOpcode() == clang::BO_Assign && referencedVar(bo->getLHS()) == vd_)
+    if (bo->getOpcode() == clang::BO_Assign &&
+        referencedVar(bo->getLHS()) == vd_)
       assigned.push_back(bo->getRHS());
     return true;
   }

@@ -112,8 +112,7 @@ std::optional<long long> intValue(const clang::Expr *e,
   clang::Expr::EvalResult r;
   if (e->EvaluateAsInt(r, ctx))
     return r.Val.getInt().getExtValue();
-  if (auto *lit =
-          llvm::dyn_cast<clang::IntegerLiteral>(e->IgnoreParenCasts()))
+  if (auto *lit = llvm::dyn_cast<clang::IntegerLiteral>(e->IgnoreParenCasts()))
     return lit->getValue().getSExtValue();
   return std::nullopt;
 }
@@ -286,7 +285,8 @@ private:
       use.args.push_back(arg);
       use.argTexts.push_back(canonicalText(arg, ctx_));
     }
-    callUses_.insert({name, fileBegin(sm_, call->getBeginLoc()).getRawEncoding()});
+    callUses_.insert(
+        {name, fileBegin(sm_, call->getBeginLoc()).getRawEncoding()});
     m_.apiUses_[current_->getCanonicalDecl()].push_back(std::move(use));
   }
 
@@ -316,9 +316,10 @@ private:
       const clang::Expr *found = nullptr;
       Finder(const std::string &t, clang::ASTContext &c) : text(t), ctx(c) {}
       bool VisitExpr(clang::Expr *e) {
-        if (!found && (llvm::isa<clang::DeclRefExpr>(e) ||
-                       llvm::isa<clang::MemberExpr>(e) ||
-                       llvm::isa<clang::IntegerLiteral>(e)) &&
+        if (!found &&
+            (llvm::isa<clang::DeclRefExpr>(e) ||
+             llvm::isa<clang::MemberExpr>(e) ||
+             llvm::isa<clang::IntegerLiteral>(e)) &&
             canonicalText(e, ctx) == text)
           found = e;
         return !found;
@@ -647,8 +648,7 @@ void TuModel::computeAlwaysLocked() {
         std::set<std::string> here;
         if (locked.count(""))
           here.insert("");
-        for (unsigned i = 0; i < def->getNumParams() && i < s->args.size();
-             ++i)
+        for (unsigned i = 0; i < def->getNumParams() && i < s->args.size(); ++i)
           if (locked.count(s->args[i]) ||
               locked.count(baseObjectOf(s->args[i])))
             here.insert(def->getParamDecl(i)->getNameAsString());

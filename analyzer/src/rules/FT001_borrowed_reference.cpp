@@ -33,9 +33,9 @@ const clang::Stmt *parentSkippingCasts(const clang::Stmt *s,
       return nullptr;
     node = parents[0];
     const clang::Stmt *p = node.get<clang::Stmt>();
-    if (p && (llvm::isa<clang::ImplicitCastExpr>(p) ||
-              llvm::isa<clang::ParenExpr>(p) ||
-              llvm::isa<clang::CStyleCastExpr>(p)))
+    if (p &&
+        (llvm::isa<clang::ImplicitCastExpr>(p) ||
+         llvm::isa<clang::ParenExpr>(p) || llvm::isa<clang::CStyleCastExpr>(p)))
       continue;
     if (!p && node.get<clang::VarDecl>())
       return nullptr;
@@ -51,9 +51,8 @@ bool isNullTest(const clang::Stmt *use, const clang::Stmt *parent,
   if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(parent)) {
     if (!bo->isEqualityOp())
       return bo->isLogicalOp();
-    const clang::Expr *other = bo->getLHS()->IgnoreParenCasts() == use
-                                   ? bo->getRHS()
-                                   : bo->getLHS();
+    const clang::Expr *other =
+        bo->getLHS()->IgnoreParenCasts() == use ? bo->getRHS() : bo->getLHS();
     return other->isNullPointerConstant(
         ctx, clang::Expr::NPC_ValueDependentIsNotNull);
   }
@@ -108,8 +107,8 @@ const clang::VarDecl *holderOf(const clang::Expr *call,
     const clang::Stmt *p = node.get<clang::Stmt>();
     if (!p)
       return nullptr;
-    if (llvm::isa<clang::ImplicitCastExpr>(p) || llvm::isa<clang::ParenExpr>(p) ||
-        llvm::isa<clang::CStyleCastExpr>(p))
+    if (llvm::isa<clang::ImplicitCastExpr>(p) ||
+        llvm::isa<clang::ParenExpr>(p) || llvm::isa<clang::CStyleCastExpr>(p))
       continue;
     if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(p))
       if (bo->getOpcode() == clang::BO_Assign) {
@@ -120,8 +119,7 @@ const clang::VarDecl *holderOf(const clang::Expr *call,
   }
 }
 
-BorrowedUse analyseUse(const clang::Expr *call,
-                       const clang::FunctionDecl *fn,
+BorrowedUse analyseUse(const clang::Expr *call, const clang::FunctionDecl *fn,
                        const analysis::TuModel &model) {
   clang::ASTContext &ctx = model.context();
   BorrowedUse use;
@@ -135,8 +133,7 @@ BorrowedUse analyseUse(const clang::Expr *call,
     if (const auto *outer = llvm::dyn_cast<clang::CallExpr>(parent))
       if (analysis::mayRunPythonCode(outer->getDirectCallee()) &&
           outer->getDirectCallee())
-        use.runsCodeBeforeOwned =
-            outer->getDirectCallee()->getNameAsString();
+        use.runsCodeBeforeOwned = outer->getDirectCallee()->getNameAsString();
     return use;
   }
   use.holder = holder->getNameAsString();
@@ -257,8 +254,8 @@ private:
     if (!how.runsCodeBeforeOwned.empty()) {
       rep.severity = Severity::Error;
       rep.message = what + " is used after " + how.runsCodeBeforeOwned +
-                    "(), which can run Python code that mutates '" +
-                    container + "' and frees the item";
+                    "(), which can run Python code that mutates '" + container +
+                    "' and frees the item";
       rep.evidence.push_back("call that can run code: " +
                              how.runsCodeBeforeOwned);
     } else {

@@ -99,8 +99,9 @@ bool writesThrough(const clang::CallExpr *call, const clang::Expr *arg,
   bool addressOf = llvm::isa<clang::UnaryOperator>(arg);
   // Only &scalar and byte buffers: a struct's address (a type object) is
   // handed around without being written, and a scalar by value is a read.
-  if (addressOf ? !t->isScalarType()
-                : !(isArray && t->getArrayElementTypeNoTypeQual()->isScalarType()))
+  if (addressOf
+          ? !t->isScalarType()
+          : !(isArray && t->getArrayElementTypeNoTypeQual()->isScalarType()))
     return false;
   for (unsigned i = 0; i < call->getNumArgs(); ++i) {
     if (call->getArg(i)->IgnoreParenImpCasts() != arg)

@@ -78,8 +78,7 @@ private:
       return;
     const clang::Stmt *loop =
         analysis::iterationLoopOf(item.expr, item.args[1], ctx_.ast());
-    if (!loop || !isUnguarded(item, loop, fn) ||
-        !reported_.insert(loop).second)
+    if (!loop || !isUnguarded(item, loop, fn) || !reported_.insert(loop).second)
       return;
     const std::string &seq = item.argTexts[0];
     Report rep;

@@ -30,8 +30,7 @@ public:
     rep.function = mod.init;
     rep.key = name;
     rep.message =
-        "module '" + name +
-        "' does not declare free-threading support" +
+        "module '" + name + "' does not declare free-threading support" +
         (mod.declares_gil_used ? " (its Py_mod_gil slot says Py_MOD_GIL_USED)"
                                : "") +
         ": importing it into 3.13t re-enables the GIL for the whole process "

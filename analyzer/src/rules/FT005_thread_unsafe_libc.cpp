@@ -87,10 +87,10 @@ public:
     rep.location = call->getBeginLoc();
     rep.function = fn;
     rep.key = name;
-    rep.message = name + "() is not thread-safe: it uses process-wide state" +
-                  (name == "getenv" ? " that setenv/putenv in this file change"
-                                    : "") +
-                  ", and without the GIL two threads can call it at once";
+    rep.message =
+        name + "() is not thread-safe: it uses process-wide state" +
+        (name == "getenv" ? " that setenv/putenv in this file change" : "") +
+        ", and without the GIL two threads can call it at once";
     rep.fix = "use " + unsafeFunctions().at(name);
     ctx_.report(std::move(rep));
   }

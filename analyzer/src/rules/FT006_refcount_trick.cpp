@@ -1,5 +1,6 @@
 // FT006: reference-count and object-layout tricks that are wrong in the
 // free-threaded build.
+#include "../analysis/ownership.h"
 #include "rule.h"
 
 #include <clang/AST/ParentMapContext.h>
@@ -29,12 +30,11 @@ const clang::BinaryOperator *comparisonAround(const clang::Expr *e,
 
 // A comparison of a reference count with 1 or 2: "am I the only owner?".
 bool comparesWithSmallCount(const clang::BinaryOperator *bo,
-                            const clang::Expr *count,
-                            clang::ASTContext &ctx) {
-  const clang::Expr *other = bo->getLHS()->IgnoreParenImpCasts() ==
-                                     count->IgnoreParenImpCasts()
-                                 ? bo->getRHS()
-                                 : bo->getLHS();
+                            const clang::Expr *count, clang::ASTContext &ctx) {
+  const clang::Expr *other =
+      bo->getLHS()->IgnoreParenImpCasts() == count->IgnoreParenImpCasts()
+          ? bo->getRHS()
+          : bo->getLHS();
   clang::Expr::EvalResult v;
   if (!other->EvaluateAsInt(v, ctx))
     return false;
@@ -104,6 +104,13 @@ private:
     } else if (use.api == "Py_REFCNT") {
       const auto *cmp = comparisonAround(use.expr, ctx_.ast());
       if (!cmp || !comparesWithSmallCount(cmp, use.expr, ctx_.ast()))
+        return;
+      // An object this call created and never handed out has no other
+      // owner to race with: the count it reads is its own.
+      if (!use.args.empty() && use.args[0] &&
+          analysis::isPrivateContainer(
+              use.args[0], fn, ctx_.model().offsetOf(use.expr->getBeginLoc()),
+              ctx_.model()))
         return;
       rep.key = "Py_REFCNT-compare";
       rep.message = "'Py_REFCNT(...) " + cmp->getOpcodeStr().str() +

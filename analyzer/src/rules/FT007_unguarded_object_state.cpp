@@ -93,14 +93,14 @@ Access accessOf(const clang::MemberExpr *me, clang::ASTContext &ctx) {
     const auto *p = node.get<clang::Stmt>();
     if (!p)
       return Access::Read;
-    if (llvm::isa<clang::ParenExpr>(p) || llvm::isa<clang::ImplicitCastExpr>(p)) {
+    if (llvm::isa<clang::ParenExpr>(p) ||
+        llvm::isa<clang::ImplicitCastExpr>(p)) {
       cur = p;
       continue;
     }
     // self->buf[i] = ... and self->state.x = ... write the field too.
     if (const auto *as = llvm::dyn_cast<clang::ArraySubscriptExpr>(p))
-      if (as->getBase()->IgnoreParenImpCasts() == cur ||
-          as->getBase() == cur) {
+      if (as->getBase()->IgnoreParenImpCasts() == cur || as->getBase() == cur) {
         cur = p;
         continue;
       }
@@ -110,9 +110,9 @@ Access accessOf(const clang::MemberExpr *me, clang::ASTContext &ctx) {
         continue;
       }
     if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(p)) {
-      if (bo->isAssignmentOp() && bo->getLHS()->IgnoreParenImpCasts() ==
-                                      llvm::cast<clang::Expr>(cur)
-                                          ->IgnoreParenImpCasts())
+      if (bo->isAssignmentOp() &&
+          bo->getLHS()->IgnoreParenImpCasts() ==
+              llvm::cast<clang::Expr>(cur)->IgnoreParenImpCasts())
         return bo->isCompoundAssignmentOp() ||
                        readsSameField(bo->getRHS(),
                                       llvm::cast<clang::MemberExpr>(me))

@@ -21,7 +21,8 @@ struct Report {
   const clang::FunctionDecl *function = nullptr;
   std::string message;
   std::string fix;
-  std::string key; // the subject (API + container, variable...) for the fingerprint
+  std::string
+      key; // the subject (API + container, variable...) for the fingerprint
   std::vector<std::string> evidence;
 };
 
@@ -56,8 +57,7 @@ class Rule : public clang::ast_matchers::MatchFinder::MatchCallback {
 public:
   explicit Rule(const RuleContext &ctx) : ctx_(ctx) {}
   virtual const char *id() const = 0;
-  virtual void
-  registerMatchers(clang::ast_matchers::MatchFinder &finder) = 0;
+  virtual void registerMatchers(clang::ast_matchers::MatchFinder &finder) = 0;
   virtual void
   check(const clang::ast_matchers::MatchFinder::MatchResult &result) = 0;
   // For rules that judge the translation unit as a whole.

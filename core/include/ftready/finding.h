@@ -18,7 +18,8 @@ enum class Severity { Note, Warning, Error };
 enum class Status { StaticOnly, DynamicOnly, Confirmed, Suppressed, Baselined };
 
 struct Location {
-  std::string file; // as given to the tool (absolute or relative to the scan root)
+  std::string
+      file; // as given to the tool (absolute or relative to the scan root)
   unsigned line = 0;
   unsigned column = 0;
 };
