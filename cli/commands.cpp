@@ -4,14 +4,19 @@
 #include "ftready/interpreters.h"
 #include "ftready/process.h"
 #include "ftready/reports/render.h"
+#include "ftready/stress/extension_build.h"
+#include "ftready/stress/stress_run.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <thread>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -29,35 +34,6 @@ std::set<std::string> splitList(const std::string &s) {
     if (!item.empty())
       out.insert(item);
   return out;
-}
-
-// A report.json or a findings.jsonl: the findings in it.
-std::vector<Finding> readFindingsFile(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::runtime_error("cannot read '" + path + "'");
-  std::string first;
-  in >> std::ws;
-  if (in.peek() == '{') {
-    std::stringstream all;
-    all << in.rdbuf();
-    std::string text = all.str();
-    // A JSON report is one object over several lines; JSONL is one per line.
-    auto nl = text.find('\n');
-    bool oneObjectPerLine = nl != std::string::npos && nl > 0 &&
-                            text[nl - 1] == '}' &&
-                            text.find("\"findings\"") == std::string::npos;
-    if (!oneObjectPerLine) {
-      nlohmann::json j = nlohmann::json::parse(text);
-      if (!j.contains("findings"))
-        throw std::runtime_error("'" + path + "' has no \"findings\"");
-      return j["findings"].get<std::vector<Finding>>();
-    }
-    std::istringstream lines(text);
-    return readJsonLines(lines);
-  }
-  throw std::runtime_error("'" + path +
-                           "' is neither an ftready JSON report nor JSONL");
 }
 
 } // namespace
@@ -130,8 +106,35 @@ void Commands::registerAll(CLI::App &app) {
       ->check(CLI::IsMember({"text", "json", "sarif"}));
   rep->add_option("-o", report_.output, "output file (default: stdout)");
 
-  app.add_subcommand("stress", "ThreadSanitizer stress run (issue 4)")
-      ->allow_extras();
+  auto *st = app.add_subcommand(
+      "stress", "hammer an extension from many threads under ThreadSanitizer");
+  st->add_option("target", stress_.target, "an already-built extension .so");
+  st->add_option("--sources", stress_.sources, "extension sources to build");
+  st->add_option("--module", stress_.module, "module name (PyInit_<name>)");
+  st->add_option("--cflags", stress_.cflags, "extra compiler flags");
+  st->add_option("--python", stress_.python,
+                 "managed flavour or interpreter (default 3.13t-tsan)");
+  st->add_option("--threads", stress_.threads,
+                 "threads per round (default max(4, 2 x cores))")
+      ->check(CLI::Range(2u, 512u));
+  st->add_option("--budget", stress_.budget, "time budget: 60s, 5m");
+  st->add_option("--seed", stress_.seed, "seed of the deterministic choices");
+  st->add_option("--iterations", stress_.iterations,
+                 "calls per thread per round")
+      ->check(CLI::Range(1u, 1000000u));
+  st->add_option("--hang-seconds", stress_.hang_seconds,
+                 "a round longer than this is a hang")
+      ->check(CLI::Range(1.0, 3600.0));
+  st->add_option("--findings", stress_.findings,
+                 "ftready scan results (SARIF/JSON) that steer the run");
+  st->add_option("--jsonl", stress_.jsonl,
+                 "findings stream here as they happen");
+  st->add_option("--format", stress_.format, "text, json or sarif")
+      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  st->add_option("-o", stress_.output, "report file (default: stdout)");
+  st->add_option("--fail-on", stress_.fail_on,
+                 "lowest severity that fails the run")
+      ->check(CLI::IsMember({"note", "warning", "error"}));
   app.add_subcommand("check", "scan + stress + report in one (issue 5)")
       ->allow_extras();
 }
@@ -146,7 +149,7 @@ int Commands::run(const CLI::App &sub) {
     if (name == "report")
       return report();
     if (name == "stress")
-      return notYet(name, "issue 4");
+      return stress();
     if (name == "check")
       return notYet(name, "issue 5");
   } catch (const std::exception &e) {
@@ -295,12 +298,207 @@ int Commands::scan() {
   return reports::exitCodeFor(result.findings, *parseSeverity(scan_.fail_on));
 }
 
+namespace {
+
+// "60s", "5m", "90" (seconds), "1h".
+std::optional<double> parseDuration(const std::string &s) {
+  if (s.empty())
+    return std::nullopt;
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string unit = s.substr(used);
+  double scale = unit.empty() || unit == "s" ? 1
+                 : unit == "m"               ? 60
+                 : unit == "h"               ? 3600
+                                             : -1;
+  if (scale < 0 || v <= 0)
+    return std::nullopt;
+  return v * scale;
+}
+
+std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
+                                              std::string *why) {
+  std::string path = flavourOrPath;
+  for (const auto &f : managedFlavours())
+    if (f == flavourOrPath)
+      path = managedInterpreterPath(cacheDirectory(), f);
+  return probeInterpreter(path, why);
+}
+
+} // namespace
+
+int Commands::stress() {
+  auto budget = parseDuration(stress_.budget);
+  if (!budget) {
+    std::cerr << "ftready: error: --budget '" << stress_.budget
+              << "' is not a duration (60s, 5m, 1h)\n";
+    return kUsageError;
+  }
+  std::string why;
+  auto interp = resolveInterpreter(stress_.python, &why);
+  if (!interp) {
+    std::cerr << "ftready: error: no usable interpreter: " << why
+              << " (run scripts/toolchain.sh)\n";
+    return kUsageError;
+  }
+  stress::StressOptions o;
+  o.interpreter = *interp;
+  o.root = fs::current_path().string();
+  o.budget_seconds = *budget;
+  o.seed = stress_.seed;
+  o.iterations = stress_.iterations;
+  o.hang_seconds = stress_.hang_seconds;
+  o.threads = stress_.threads
+                  ? stress_.threads
+                  : std::max(4u, 2 * std::thread::hardware_concurrency());
+  if (!interp->tsan)
+    log_->warn("{} is not TSan-built: crashes, hangs and errors are still "
+               "found, data races are not",
+               interp->path);
+  std::string builtDir; // removed at the end: a temporary build
+  if (!stress_.sources.empty()) {
+    if (stress_.module.empty()) {
+      std::cerr << "ftready: error: --sources needs --module NAME\n";
+      return kUsageError;
+    }
+    for (const auto &src : stress_.sources)
+      if (!fs::exists(src)) {
+        std::cerr << "ftready: error: no such source '" << src << "'\n";
+        return kUsageError;
+      }
+    std::string out = (fs::temp_directory_path() /
+                       ("ftready-stress-" + std::to_string(::getpid())))
+                          .string();
+    std::vector<std::string> sources;
+    for (const auto &src : stress_.sources)
+      sources.push_back(fs::absolute(src).string());
+    auto built = stress::buildExtension(
+        {sources, stress_.module, stress_.cflags}, *interp, out);
+    if (!built.ok) {
+      fs::remove_all(out);
+      std::cerr << "ftready: error: the extension did not build:\n"
+                << built.log;
+      return kUsageError;
+    }
+    builtDir = out;
+    o.module = stress_.module;
+    o.module_dir = built.directory;
+    o.object_name = fs::path(built.path).filename().string();
+  } else if (!stress_.target.empty()) {
+    fs::path so = fs::absolute(stress_.target);
+    if (!fs::is_regular_file(so) || so.extension() != ".so") {
+      std::cerr << "ftready: error: '" << stress_.target
+                << "' is not an extension .so (or use --sources)\n";
+      return kUsageError;
+    }
+    std::string name = so.filename().string();
+    o.module = stress_.module.empty() ? name.substr(0, name.find('.'))
+                                      : stress_.module;
+    o.module_dir = so.parent_path().string();
+    o.object_name = name;
+  } else {
+    std::cerr << "ftready: error: give an extension .so or --sources with "
+                 "--module\n";
+    return kUsageError;
+  }
+  o.tsan_suppressions =
+      fs::path(interp->path).parent_path().parent_path().parent_path() /
+      "tsan-suppressions.txt";
+  if (!stress_.findings.empty()) {
+    try {
+      for (const auto &f : reports::readFindings(stress_.findings))
+        if (!f.function.empty() && f.rule.rfind("FTR", 0) != 0)
+          o.hints.push_back({f.function, f.rule});
+    } catch (const std::exception &e) {
+      std::cerr << "ftready: error: " << e.what() << "\n";
+      return kUsageError;
+    }
+  }
+
+  std::ofstream jsonl(stress_.jsonl);
+  if (!jsonl) {
+    std::cerr << "ftready: error: cannot write '" << stress_.jsonl << "'\n";
+    return kUsageError;
+  }
+  std::vector<Finding> findings;
+  bool terminal = isatty(2);
+  stress::StressEvents events;
+  events.on_finding = [&](const Finding &f) {
+    writeJsonLine(jsonl, f); // streamed: a killed run keeps what it found
+    findings.push_back(f);
+    if (terminal)
+      std::cerr << "\r\033[K";
+    log_->info("{} in {}: {}", f.rule, f.function, f.message);
+  };
+  events.on_progress = [&](unsigned long calls, unsigned threads,
+                           double elapsed) {
+    if (terminal)
+      std::cerr << "\r\033[K[stress] " << calls << " calls | " << threads
+                << " threads | " << std::fixed << std::setprecision(1)
+                << elapsed << "s / " << o.budget_seconds << "s" << std::flush;
+  };
+  auto summary = stress::runStress(o, events);
+  if (terminal)
+    std::cerr << "\r\033[K";
+  if (!builtDir.empty())
+    fs::remove_all(builtDir);
+  if (!summary.import.ok || !summary.import.error.empty()) {
+    std::cerr << "ftready: error: the module did not run: "
+              << summary.import.error << "\n";
+    return kUsageError;
+  }
+  sortFindings(findings);
+  reports::RunSummary rs;
+  rs.root = o.root;
+  rs.incomplete = !summary.completed;
+  auto join = [](const std::vector<std::string> &v) {
+    std::string s;
+    for (const auto &x : v)
+      s += (s.empty() ? "" : ", ") + x;
+    return s.empty() ? std::string("none") : s;
+  };
+  rs.facts = {
+      {"interpreter", interp->path + " (" + interp->version +
+                          (interp->tsan ? ", TSan" : "") + ")"},
+      {"gil after import", summary.import.gil_after
+                               ? "re-enabled (module does not declare "
+                                 "Py_MOD_GIL_NOT_USED); stressed with "
+                                 "PYTHON_GIL=0"
+                               : "still disabled"},
+      {"threads", std::to_string(o.threads)},
+      {"calls", std::to_string(summary.calls)},
+      {"rounds", std::to_string(summary.rounds)},
+      {"elapsed", std::to_string(int(summary.elapsed_seconds)) + "s of " +
+                      std::to_string(int(o.budget_seconds)) + "s"},
+      {"exercised", join(summary.exercised)},
+      {"never exercised", join(summary.skipped)},
+      {"child restarts", std::to_string(summary.restarts)},
+      {"tsan reports", std::to_string(summary.tsan_reports) + " (" +
+                           std::to_string(summary.tsan_reports_outside) +
+                           " with no frame in the extension, not reported)"},
+  };
+  std::string err;
+  if (!writeOutput(
+          stress_.output,
+          reports::render(*reports::parseFormat(stress_.format), findings, rs),
+          &err)) {
+    std::cerr << "ftready: error: " << err << "\n";
+    return kUsageError;
+  }
+  return reports::exitCodeFor(findings, *parseSeverity(stress_.fail_on));
+}
+
 int Commands::report() {
   std::vector<Finding> merged;
   std::set<std::string> seen;
   for (const auto &path : report_.inputs) {
     try {
-      for (auto &f : readFindingsFile(path))
+      for (auto &f : reports::readFindings(path))
         if (seen.insert(f.fingerprint + f.location.file +
                         std::to_string(f.location.line) + f.rule)
                 .second)

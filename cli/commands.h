@@ -31,6 +31,24 @@ struct ToolchainArgs {
   std::vector<std::string> flavours;
 };
 
+struct StressArgs {
+  std::string target; // a built .so
+  std::vector<std::string> sources;
+  std::string module;
+  std::vector<std::string> cflags;
+  std::string python = "3.13t-tsan";
+  unsigned threads = 0; // 0: max(4, 2 x cores)
+  std::string budget = "60s";
+  unsigned seed = 0;
+  unsigned iterations = 50;
+  double hang_seconds = 30;
+  std::string findings;
+  std::string jsonl = "ftready-stress.jsonl";
+  std::string format = "text";
+  std::string output;
+  std::string fail_on = "warning";
+};
+
 struct ReportArgs {
   std::vector<std::string> inputs;
   std::string format = "text";
@@ -49,11 +67,13 @@ private:
   int scan();
   int toolchain();
   int report();
+  int stress();
   int notYet(const std::string &name, const std::string &issue);
 
   std::shared_ptr<spdlog::logger> log_;
   ScanArgs scan_;
   ToolchainArgs toolchain_;
+  StressArgs stress_;
   ReportArgs report_;
 };
 

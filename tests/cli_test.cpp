@@ -17,7 +17,7 @@ ftready::ProcessResult
 ftready_(std::vector<std::string> args,
          std::vector<std::pair<std::string, std::string>> env = {}) {
   args.insert(args.begin(), FTREADY_BINARY);
-  return ftready::runProcess(args, {env, 300, ""});
+  return ftready::runProcess(args, ftready::withTimeout(300, env));
 }
 
 std::string corpus(const std::string &p) {

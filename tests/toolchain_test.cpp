@@ -19,7 +19,7 @@ TEST(Toolchain, Managed313tRunsWithoutTheGil) {
                                 "import sys, sysconfig; "
                                 "print(sys._is_gil_enabled(), "
                                 "sysconfig.get_config_var('Py_GIL_DISABLED'))"},
-                               {{}, 60, ""});
+                               ftready::withTimeout(60));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "False 1\n");
 }
@@ -38,7 +38,7 @@ TEST(Toolchain, Managed313tHasSetuptoolsOffline) {
   auto r =
       ftready::runProcess({ftready::test::managed("3.13t"), "-c",
                            "import setuptools; print(setuptools.__version__)"},
-                          {{}, 60, ""});
+                          ftready::withTimeout(60));
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 

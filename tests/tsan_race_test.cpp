@@ -74,10 +74,10 @@ RaceRun hammer(const std::string &corpusDir, const std::string &module) {
       ftready::cacheDirectory() + "/python/3.13t-tsan/tsan-suppressions.txt";
   auto r = ftready::runProcess(
       {in->path, "-c", script},
-      {{{"PYTHON_GIL", "0"},
-        {"TSAN_OPTIONS", "halt_on_error=0 exitcode=66 suppressions=" + supp}},
-       600,
-       ""});
+      ftready::withTimeout(
+          600, {{"PYTHON_GIL", "0"},
+                {"TSAN_OPTIONS",
+                 "halt_on_error=0 exitcode=66 suppressions=" + supp}}));
   run.exit_code = r.exit_code;
   run.output = r.err;
   EXPECT_NE(r.out.find("done"), std::string::npos) << r.err.substr(0, 4000);

@@ -49,7 +49,7 @@ print(json.dumps({
       *error = path + " is not an executable file";
     return std::nullopt;
   }
-  auto r = runProcess({path, "-c", script}, {{}, 120, ""});
+  auto r = runProcess({path, "-c", script}, withTimeout(120));
   if (r.exit_code != 0) {
     if (error)
       *error = path + " did not run: " + r.err.substr(0, 300);

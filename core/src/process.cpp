@@ -1,5 +1,6 @@
 #include "ftready/process.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -88,12 +89,41 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
   close(inPipe[1]);
 
   auto start = std::chrono::steady_clock::now();
+  auto lastOutput = start;
   pollfd fds[2] = {{outPipe[0], POLLIN, 0}, {errPipe[0], POLLIN, 0}};
   std::string *sinks[2] = {&result.out, &result.err};
+  const std::function<void(const std::string &)> *lineHandlers[2] = {
+      &options.on_stdout_line, &options.on_stderr_line};
+  size_t lineStart[2] = {0, 0};
+  auto deliverLines = [&](int i, bool atEnd) {
+    if (!*lineHandlers[i])
+      return;
+    std::string &buf = *sinks[i];
+    for (size_t nl; (nl = buf.find('\n', lineStart[i])) != std::string::npos;) {
+      (*lineHandlers[i])(buf.substr(lineStart[i], nl - lineStart[i]));
+      lineStart[i] = nl + 1;
+    }
+    if (atEnd && lineStart[i] < buf.size()) {
+      (*lineHandlers[i])(buf.substr(lineStart[i]));
+      lineStart[i] = buf.size();
+    }
+  };
   int open = 2;
   char buf[65536];
   while (open > 0) {
     int waitMs = -1;
+    if (options.idle_timeout_seconds > 0) {
+      double idle = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - lastOutput)
+                        .count();
+      if (idle >= options.idle_timeout_seconds) {
+        result.timed_out = true;
+        kill(pid, SIGKILL);
+        break;
+      }
+      waitMs =
+          static_cast<int>((options.idle_timeout_seconds - idle) * 1000) + 1;
+    }
     if (options.timeout_seconds > 0) {
       double left = options.timeout_seconds -
                     std::chrono::duration<double>(
@@ -104,7 +134,8 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
         kill(pid, SIGKILL);
         break;
       }
-      waitMs = static_cast<int>(left * 1000) + 1;
+      int totalMs = static_cast<int>(left * 1000) + 1;
+      waitMs = waitMs < 0 ? totalMs : std::min(waitMs, totalMs);
     }
     int n = poll(fds, 2, waitMs);
     if (n < 0 && errno != EINTR)
@@ -114,7 +145,9 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
         continue;
       ssize_t got = read(fds[i].fd, buf, sizeof buf);
       if (got > 0) {
+        lastOutput = std::chrono::steady_clock::now();
         sinks[i]->append(buf, static_cast<size_t>(got));
+        deliverLines(i, false);
       } else {
         close(fds[i].fd);
         fds[i].fd = -1;
@@ -125,6 +158,8 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
   for (auto &fd : fds)
     if (fd.fd >= 0)
       close(fd.fd);
+  deliverLines(0, true);
+  deliverLines(1, true);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

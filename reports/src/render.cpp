@@ -78,6 +78,8 @@ std::string renderText(const std::vector<Finding> &findings,
   }
   for (const auto &d : summary.diagnostics)
     out << d.file << ": note: " << d.message << "\n";
+  for (const auto &[k, v] : summary.facts)
+    out << k << ": " << v << "\n";
   Counts c = countOf(findings);
   out << (c.errors + c.warnings + c.notes) << " findings (" << c.errors
       << " errors, " << c.warnings << " warnings, " << c.notes << " notes), "
@@ -102,6 +104,9 @@ std::string renderJson(const std::vector<Finding> &findings,
                   {"suppressed", c.suppressed},
                   {"baselined", c.baselined}};
   j["findings"] = findings;
+  j["run"] = nlohmann::json::object();
+  for (const auto &[k, v] : summary.facts)
+    j["run"][k] = v;
   j["diagnostics"] = nlohmann::json::array();
   for (const auto &d : summary.diagnostics)
     j["diagnostics"].push_back({{"file", d.file}, {"message", d.message}});
@@ -174,6 +179,70 @@ std::string renderSarif(const std::vector<Finding> &findings,
             {"toolExecutionNotifications", notifications}}}},
          {"results", results}}}}};
   return sarif.dump(2) + "\n";
+}
+
+namespace {
+
+Finding findingFromSarif(const nlohmann::json &r) {
+  Finding f;
+  f.rule = r.value("ruleId", "");
+  f.severity =
+      parseSeverity(r.value("level", "warning")).value_or(Severity::Warning);
+  f.message = r.contains("message") ? r["message"].value("text", "") : "";
+  if (r.contains("locations") && !r["locations"].empty()) {
+    const auto &loc = r["locations"][0];
+    if (loc.contains("physicalLocation")) {
+      const auto &pl = loc["physicalLocation"];
+      f.location.file = pl["artifactLocation"].value("uri", "");
+      if (pl.contains("region")) {
+        f.location.line = pl["region"].value("startLine", 0u);
+        f.location.column = pl["region"].value("startColumn", 0u);
+      }
+    }
+    if (loc.contains("logicalLocations") && !loc["logicalLocations"].empty())
+      f.function = loc["logicalLocations"][0].value("name", "");
+  }
+  if (r.contains("partialFingerprints"))
+    f.fingerprint = r["partialFingerprints"].value("ftready/v1", "");
+  if (r.contains("properties")) {
+    f.fix = r["properties"].value("fix", "");
+    f.status = parseStatus(r["properties"].value("status", "static-only"))
+                   .value_or(Status::StaticOnly);
+  }
+  return f;
+}
+
+} // namespace
+
+std::vector<Finding> readFindings(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error("cannot read '" + path + "'");
+  std::stringstream all;
+  all << in.rdbuf();
+  std::string text = all.str();
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_discarded() && j.is_object()) {
+    if (j.contains("findings"))
+      return j["findings"].get<std::vector<Finding>>();
+    if (j.contains("runs")) {
+      std::vector<Finding> out;
+      for (const auto &run : j["runs"])
+        for (const auto &r : run.value("results", nlohmann::json::array()))
+          out.push_back(findingFromSarif(r));
+      return out;
+    }
+    // A single-line JSONL file is one finding.
+  }
+  std::istringstream lines(text);
+  try {
+    return readJsonLines(lines);
+  } catch (const std::exception &e) {
+    throw std::runtime_error("'" + path +
+                             "' is not an ftready report, findings.jsonl or "
+                             "SARIF log: " +
+                             e.what());
+  }
 }
 
 std::set<std::string> readBaselineFingerprints(const std::string &path) {

@@ -28,7 +28,7 @@ BuiltExtension buildExtension(const ExtensionSources &src,
   argv.insert(argv.end(), src.sources.begin(), src.sources.end());
   argv.push_back("-o");
   argv.push_back(out.path);
-  ProcessResult r = runProcess(argv, {{}, 300, ""});
+  ProcessResult r = runProcess(argv, withTimeout(300));
   out.log = r.out + r.err;
   out.ok = r.exit_code == 0 && fs::exists(out.path);
   return out;

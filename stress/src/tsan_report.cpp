@@ -13,6 +13,10 @@ const std::regex kFrame(
     R"(^\s+#\d+\s+(\S+)\s+(\S+?)(?::(\d+)(?::\d+)?)?\s+\(([^+)]+)(?:\+0x[0-9a-f]+)?\)(?:\s+\(BuildId: [0-9a-f]+\))?\s*$)");
 const std::regex
     kHeader(R"(^WARNING: ThreadSanitizer: (.+?)(?: \(pid=\d+\))?\s*$)");
+// "==123==ERROR: ThreadSanitizer: SEGV on unknown address 0x0 (pc ...)": a
+// crash TSan caught; its report ends with "==123==ABORTING".
+const std::regex kErrorHeader(R"(^==\d+==ERROR: ThreadSanitizer: (\S+).*$)");
+const std::regex kAborting(R"(^==\d+==ABORTING\s*$)");
 
 std::string baseName(const std::string &path) {
   auto slash = path.rfind('/');
@@ -21,43 +25,59 @@ std::string baseName(const std::string &path) {
 
 } // namespace
 
+bool TsanStreamParser::feed(const std::string &line) {
+  std::smatch m;
+  if (std::regex_match(line, m, kHeader) ||
+      std::regex_match(line, m, kErrorHeader)) {
+    cur_ = TsanReport{};
+    cur_.kind = m[1];
+    cur_.text = line + "\n";
+    open_ = true;
+    return false;
+  }
+  if (!open_)
+    return false;
+  if (line.rfind("==================", 0) == 0 ||
+      std::regex_match(line, kAborting)) {
+    open_ = false;
+    done_ = std::move(cur_);
+    return true;
+  }
+  cur_.text += line + "\n";
+  if (line.rfind("SUMMARY: ThreadSanitizer:", 0) == 0) {
+    cur_.summary = line;
+  } else if (std::regex_match(line, m, kFrame)) {
+    if (cur_.stacks.empty())
+      cur_.stacks.push_back({"", {}});
+    StackFrame f;
+    f.function = m[1];
+    f.file = m[2];
+    f.line = m[3].matched ? static_cast<unsigned>(std::stoul(m[3])) : 0;
+    f.object = baseName(m[4]);
+    cur_.stacks.back().frames.push_back(f);
+  } else if (line.size() > 2 && line[0] == ' ' && line[1] == ' ' &&
+             line[2] != ' ' && line.back() == ':') {
+    cur_.stacks.push_back({line.substr(2, line.size() - 3), {}});
+  }
+  return false;
+}
+
 std::vector<TsanReport> parseTsanReports(const std::string &output) {
   std::vector<TsanReport> reports;
+  TsanStreamParser parser;
   std::istringstream in(output);
-  TsanReport *cur = nullptr;
-  for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    if (std::regex_match(line, m, kHeader)) {
-      reports.emplace_back();
-      cur = &reports.back();
-      cur->kind = m[1];
-      cur->text = line + "\n";
-      continue;
-    }
-    if (!cur)
-      continue;
-    if (line.rfind("==================", 0) == 0) {
-      cur = nullptr;
-      continue;
-    }
-    cur->text += line + "\n";
-    if (line.rfind("SUMMARY: ThreadSanitizer:", 0) == 0) {
-      cur->summary = line;
-    } else if (std::regex_match(line, m, kFrame)) {
-      if (cur->stacks.empty())
-        cur->stacks.push_back({"", {}});
-      StackFrame f;
-      f.function = m[1];
-      f.file = m[2];
-      f.line = m[3].matched ? static_cast<unsigned>(std::stoul(m[3])) : 0;
-      f.object = baseName(m[4]);
-      cur->stacks.back().frames.push_back(f);
-    } else if (line.size() > 2 && line[0] == ' ' && line[1] == ' ' &&
-               line[2] != ' ' && line.back() == ':') {
-      cur->stacks.push_back({line.substr(2, line.size() - 3), {}});
-    }
-  }
+  for (std::string line; std::getline(in, line);)
+    if (parser.feed(line))
+      reports.push_back(parser.report());
   return reports;
+}
+
+const StackFrame *topFrameIn(const TsanStack &stack,
+                             const std::string &object) {
+  for (const auto &f : stack.frames)
+    if (f.object == object)
+      return &f;
+  return nullptr;
 }
 
 std::vector<std::string> extensionFunctions(const TsanReport &report,

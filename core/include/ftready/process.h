@@ -1,6 +1,7 @@
 // Runs a child process and captures what it prints.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,8 +18,22 @@ struct ProcessResult {
 struct ProcessOptions {
   std::vector<std::pair<std::string, std::string>> env; // added or replaced
   double timeout_seconds = 0;                           // 0: no limit
+  double idle_timeout_seconds = 0; // killed after this long without output
   std::string stdin_text;
+  // Called with each complete line as it arrives (without the newline), so
+  // a caller can act on output before the process ends.
+  std::function<void(const std::string &)> on_stdout_line;
+  std::function<void(const std::string &)> on_stderr_line;
 };
+
+inline ProcessOptions
+withTimeout(double seconds,
+            std::vector<std::pair<std::string, std::string>> env = {}) {
+  ProcessOptions o;
+  o.timeout_seconds = seconds;
+  o.env = std::move(env);
+  return o;
+}
 
 // argv[0] is looked up in PATH. Never throws; a start failure is exit_code -1
 // with the reason in `err`.

@@ -23,6 +23,9 @@ struct RunDiagnostic {
 struct RunSummary {
   std::string root; // absolute; finding paths are relative to it
   unsigned files_scanned = 0;
+  // What else the run wants said, in order ("calls": "12000"): the stress
+  // run's coverage, the import probe.
+  std::vector<std::pair<std::string, std::string>> facts;
   std::vector<RunDiagnostic> diagnostics;
   bool baseline_given = false;
   bool incomplete = false; // killed or crashed before the end
@@ -37,6 +40,11 @@ std::string renderJson(const std::vector<Finding> &findings,
                        const RunSummary &summary);
 std::string renderSarif(const std::vector<Finding> &findings,
                         const RunSummary &summary);
+
+// The findings of a report.json, a findings.jsonl or a SARIF log (rule,
+// location, function, message; SARIF's partialFingerprints). Throws
+// std::runtime_error naming the file when it is none of those.
+std::vector<Finding> readFindings(const std::string &path);
 
 // Fingerprints of a previous report (report.sarif or report.json), for
 // --baseline. Throws std::runtime_error when it cannot be read or parsed.

@@ -27,6 +27,24 @@ struct TsanReport {
 
 std::vector<TsanReport> parseTsanReports(const std::string &output);
 
+// The same parser, a line at a time, for output that is still coming.
+class TsanStreamParser {
+public:
+  // Returns true when `line` completed a report, then available in report().
+  bool feed(const std::string &line);
+  const TsanReport &report() const { return done_; }
+  bool inReport() const { return open_; }
+
+private:
+  TsanReport cur_;
+  TsanReport done_;
+  bool open_ = false;
+};
+
+// The topmost frame of `stack` inside the shared object `object` (the
+// extension's .so), or null.
+const StackFrame *topFrameIn(const TsanStack &stack, const std::string &object);
+
 // The topmost frame of each stack that lies in a file under `sourceDir` (the
 // extension's own code), as "function"; empty when no frame is there.
 std::vector<std::string> extensionFunctions(const TsanReport &report,

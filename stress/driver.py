@@ -1,0 +1,240 @@
+"""ftready stress driver: runs inside the interpreter under test.
+
+The harness (stress/src/stress_run.cpp) starts it in a child process with one
+JSON argument. It imports the module, discovers what can be called, then for
+each target runs rounds of concurrent calls over shared objects while other
+threads mutate those objects. Every event goes to stderr as one
+"@@ftready {json}" line, in order with ThreadSanitizer's own reports, so the
+harness knows which call was running when a report, a crash or a hang came.
+"""
+
+import faulthandler
+import importlib
+import json
+import random
+import sys
+import threading
+import time
+import warnings
+
+MARK = "@@ftready "
+
+
+def emit(event, **fields):
+    fields["event"] = event
+    sys.stderr.write(MARK + json.dumps(fields, default=repr) + "\n")
+    sys.stderr.flush()
+
+
+class Plain:
+    """A user object for attribute churn."""
+
+
+def value_pool():
+    """Fresh values of common types; containers are shared across threads."""
+    return [
+        0, 1, 7, -3, 2**40, 0.5, "a.b.c", "key", b"bytes", None, True,
+        [1, 2, 3], {"k": 1, "j": 2}, (1, "x"), lambda *a, **k: 1, Plain(),
+    ]
+
+
+def arity_from_signature(fn):
+    sig = getattr(fn, "__text_signature__", None)
+    if not sig:
+        return None
+    params = [p.strip() for p in sig.strip("()").split(",") if p.strip()]
+    params = [p for p in params if p not in ("$self", "$module", "/", "*")]
+    return len([p for p in params if "=" not in p and not p.startswith("*")])
+
+
+def find_arguments(fn, rng, tries=60):
+    """Arguments the callable accepts single-threaded, or None."""
+    pool = value_pool()
+    known = arity_from_signature(fn)
+    arities = [known] if known is not None else [0, 1, 2, 3]
+    fallback = None
+    for arity in arities:
+        for _ in range(tries if arity else 1):
+            args = tuple(rng.choice(pool) for _ in range(arity))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fn(*args)
+                return args
+            except TypeError:
+                continue
+            except Exception:  # accepted, but raised: keep looking
+                if fallback is None:
+                    fallback = args
+    return fallback
+
+
+def make_instance(cls, rng):
+    for args in [(), ] + [(v,) for v in value_pool()]:
+        try:
+            return cls(*args)
+        except Exception:
+            continue
+    return None
+
+
+def discover(mod, rng):
+    """(name, receiver, attribute) for module functions and type methods."""
+    targets = []
+    for name in sorted(dir(mod)):
+        if name.startswith("_"):
+            continue
+        obj = getattr(mod, name)
+        if isinstance(obj, type):
+            inst = make_instance(obj, rng)
+            if inst is None:
+                emit("skipped", target=name, reason="no constructor arguments found")
+                continue
+            for attr in sorted(vars(obj)):
+                if attr.startswith("__"):
+                    continue
+                if callable(getattr(inst, attr, None)):
+                    targets.append((name + "." + attr, inst, attr))
+        elif callable(obj):
+            targets.append((name, mod, name))
+    return targets
+
+
+def mutate_once(objects, rng):
+    """One mutation of each object the calls share."""
+    for obj in objects:
+        try:
+            if isinstance(obj, list):
+                rng.choice([obj.clear, lambda: obj.append(rng.random()),
+                            lambda: obj.extend([1, 2, 3])])()
+            elif isinstance(obj, dict):
+                rng.choice([obj.clear, lambda: obj.update({rng.randrange(64): 1}),
+                            lambda: obj.pop(rng.randrange(64), None)])()
+            elif hasattr(obj, "__dict__"):
+                setattr(obj, "attr%d" % rng.randrange(4), rng.random())
+        except Exception:
+            pass
+
+
+def run_rounds(fn, args, threads, rounds, iterations, mutators, rng):
+    """`rounds` barrier-started rounds of `iterations` calls per caller
+    thread, the same threads throughout (a new thread per round would let
+    thread start-up order the calls). Returns {exception type: count}."""
+    shared = [a for a in args if isinstance(a, (list, dict, Plain))]
+    mutating = min(mutators, threads - 2) if shared else 0
+    callers = threads - mutating
+    barrier = threading.Barrier(threads)
+    finished = [0]  # caller rounds finished, under lock
+    errors = {}
+    lock = threading.Lock()
+
+    def call():
+        for _ in range(rounds):
+            barrier.wait()
+            for _ in range(iterations):
+                try:
+                    fn(*args)
+                except Exception as e:
+                    with lock:
+                        errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+            with lock:
+                finished[0] += 1
+
+    def churn(seed):
+        local = random.Random(seed)
+        for r in range(rounds):
+            barrier.wait()
+            while True:
+                with lock:
+                    if finished[0] >= callers * (r + 1):
+                        break
+                mutate_once(shared, local)
+
+    pool = [threading.Thread(target=call) for _ in range(callers)]
+    pool += [threading.Thread(target=churn, args=(rng.random(),)) for _ in range(mutating)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return errors
+
+
+def matches(c_function, target):
+    """Does the C function implement the Python target? By the names C
+    extensions use: Cache_get, cache_get_impl -> Cache.get; remember_key ->
+    remember_key."""
+    c = c_function.lower()
+    if c.endswith("_impl"):
+        c = c[: -len("_impl")]
+    method = target.lower().split(".")[-1]
+    return c == method or c.endswith("_" + method)
+
+
+def steering(name, hints, threads):
+    """(rounds in a row, mutator threads) for a target, from static hints."""
+    rules = {rule for fn, rule in hints if matches(fn, name)}
+    if not rules:
+        return 1, max(1, threads // 4)
+    mutators = max(1, threads // 3) if rules & {"FT001", "FT003"} else 0
+    return 5, mutators
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    rng = random.Random(cfg["seed"])
+    if not cfg["tsan"]:
+        # Under TSan, its own SEGV handler gives native stacks; two fatal
+        # signal handlers in a crashing multi-threaded process can hang.
+        faulthandler.enable(all_threads=True)
+    sys.path.insert(0, cfg["path"])
+    mod = importlib.import_module(cfg["module"])
+    targets = [t for t in discover(mod, rng) if t[0] not in cfg["exclude"]]
+    hints = cfg.get("hints", [])
+    prepared = []
+    for name, receiver, attr in targets:
+        fn = getattr(receiver, attr)
+        args = find_arguments(fn, rng)
+        if args is None:
+            emit("skipped", target=name, reason="no accepted arguments found")
+            continue
+        weight, mutators = steering(name, hints, cfg["threads"])
+        prepared.append((name, fn, args, weight, mutators))
+        emit("target", target=name, args=[type(a).__name__ for a in args],
+             weight=weight, mutators=mutators)
+    if not prepared:
+        emit("done", calls=0, reason="nothing to call")
+        return
+    deadline = time.monotonic() + cfg["budget"]
+    calls = 0
+    rounds = 0
+    # Round robin, each target as many times in a row as its weight: targets
+    # with static findings get the most time.
+    turn = 0
+    while time.monotonic() < deadline and rounds < cfg["max_rounds"]:
+        name, fn, args, weight, mutators = prepared[turn % len(prepared)]
+        turn += 1
+        baseline = {}
+        for _ in range(3):  # the same calls alone: which errors are normal
+            try:
+                fn(*args)
+            except Exception as e:
+                baseline[type(e).__name__] = 1
+        emit("round", target=name, round=rounds)
+        # Rounds in a row as the target's weight: targets with static
+        # findings get the most time.
+        faulthandler.dump_traceback_later(cfg["hang_seconds"] * weight, exit=True)
+        errors = run_rounds(fn, args, cfg["threads"], weight, cfg["iterations"],
+                            mutators, rng)
+        faulthandler.cancel_dump_traceback_later()
+        calls += cfg["iterations"] * cfg["threads"] * weight
+        rounds += weight
+        new = {k: v for k, v in errors.items() if k not in baseline}
+        if new:
+            emit("concurrency_errors", target=name, errors=new)
+        emit("progress", calls=calls, rounds=rounds,
+             elapsed=round(cfg["budget"] - (deadline - time.monotonic()), 2))
+    emit("done", calls=calls, rounds=rounds)
+
+
+if __name__ == "__main__":
+    main()

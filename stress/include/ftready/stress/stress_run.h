@@ -1,0 +1,71 @@
+// ftready stress: hammers an extension module from many threads over shared
+// objects, in a child process of the interpreter under test, and turns what
+// happens (TSan reports, crashes, hangs, errors only seen under concurrency,
+// the GIL coming back on import) into findings.
+#pragma once
+
+#include "ftready/finding.h"
+#include "ftready/interpreters.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ftready::stress {
+
+struct StressOptions {
+  Interpreter interpreter;
+  std::string module;     // import name
+  std::string module_dir; // put on sys.path
+  std::string
+      object_name;  // the .so's file name: frames in it are the extension's
+  std::string root; // finding paths are relative to it
+  unsigned threads = 4;
+  double budget_seconds = 60;
+  double hang_seconds = 30; // one round longer than this is a hang
+  unsigned iterations = 50; // calls per thread per round
+  unsigned max_rounds = 1000000;
+  unsigned seed = 0;
+  // Static findings that steer the run: the driver gives the Python targets
+  // they map to ("Cache_get" -> "Cache.get") the most rounds, and the
+  // mutator the rule calls for (FT001/FT003: mutate the shared containers;
+  // FT002/FT007: more concurrent callers).
+  std::vector<std::pair<std::string, std::string>> hints; // (function, rule)
+  std::string tsan_suppressions; // CPython's own file, if any
+};
+
+struct ImportProbe {
+  bool ok = false;
+  bool gil_before = false;
+  bool gil_after = false;
+  std::string warning; // the RuntimeWarning, if any
+  std::string error;
+};
+
+struct StressSummary {
+  ImportProbe import;
+  unsigned long calls = 0;
+  unsigned rounds = 0;
+  unsigned restarts = 0; // child processes after a crash or hang
+  double elapsed_seconds = 0;
+  std::vector<std::string> exercised; // targets that ran at least one round
+  std::vector<std::string> skipped;   // discovered, never called (and why)
+  unsigned tsan_reports = 0;          // all of them
+  unsigned tsan_reports_outside = 0;  // with no frame in the extension
+  bool completed = false;
+};
+
+struct StressEvents {
+  std::function<void(const Finding &)> on_finding;
+  // calls, threads, elapsed seconds
+  std::function<void(unsigned long, unsigned, double)> on_progress;
+};
+
+// Imports the module once, without PYTHON_GIL=0: does importing it turn the
+// GIL back on?
+ImportProbe probeImport(const StressOptions &options);
+
+StressSummary runStress(const StressOptions &options,
+                        const StressEvents &events);
+
+} // namespace ftready::stress

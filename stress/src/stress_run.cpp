@@ -1,0 +1,361 @@
+#include "ftready/stress/stress_run.h"
+
+#include "driver_py.h"
+#include "ftready/process.h"
+#include "ftready/stress/tsan_report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace ftready::stress {
+
+namespace {
+
+constexpr const char *kMark = "@@ftready ";
+
+double secondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+std::vector<std::pair<std::string, std::string>>
+childEnvironment(const StressOptions &o, bool gilOff) {
+  std::string tsan = "halt_on_error=0 second_deadlock_stack=1 history_size=4";
+  if (!o.tsan_suppressions.empty() && fs::exists(o.tsan_suppressions))
+    tsan += " suppressions=" + o.tsan_suppressions;
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"TSAN_OPTIONS", tsan}};
+  if (gilOff)
+    env.push_back({"PYTHON_GIL", "0"});
+  return env;
+}
+
+std::string relativeTo(const std::string &root, const std::string &path) {
+  if (root.empty())
+    return path;
+  fs::path rel = fs::path(path).lexically_relative(root);
+  if (rel.empty() || rel.native().rfind("..", 0) == 0)
+    return path;
+  return rel.string();
+}
+
+// One child process's worth of driver output, turned into findings.
+class RunObserver {
+public:
+  RunObserver(const StressOptions &o, const StressEvents &ev,
+              StressSummary &summary, std::set<std::string> &seenRaces,
+              std::chrono::steady_clock::time_point t0)
+      : o_(o), ev_(ev), summary_(summary), seenRaces_(seenRaces), t0_(t0) {}
+
+  void line(const std::string &l) {
+    if (l.rfind(kMark, 0) == 0) {
+      event(l.substr(std::string(kMark).size()));
+      return;
+    }
+    if (tsan_.feed(l)) {
+      race(tsan_.report());
+      return;
+    }
+    if (tsan_.inReport())
+      return;
+    if (l.rfind("Timeout (", 0) == 0)
+      hang_ = true;
+    if (l.find("Fatal Python error") != std::string::npos ||
+        l.find("ThreadSanitizer:DEADLYSIGNAL") != std::string::npos ||
+        l.find("ERROR: ThreadSanitizer: SEGV") != std::string::npos)
+      crash_ = true;
+    if ((hang_ || crash_) && dump_.size() < 60)
+      dump_.push_back(l);
+  }
+
+  bool done() const { return done_; }
+  bool hang() const { return hang_; }
+  bool crash() const { return crash_; }
+  bool crashReported() const { return crashReported_; }
+  const std::string &currentTarget() const { return target_; }
+  const std::vector<std::string> &dump() const { return dump_; }
+
+private:
+  void event(const std::string &json) {
+    nlohmann::json e;
+    try {
+      e = nlohmann::json::parse(json);
+    } catch (...) {
+      return;
+    }
+    std::string kind = e.value("event", "");
+    if (kind == "round") {
+      target_ = e.value("target", "");
+      if (std::find(summary_.exercised.begin(), summary_.exercised.end(),
+                    target_) == summary_.exercised.end())
+        summary_.exercised.push_back(target_);
+    } else if (kind == "progress") {
+      summary_.calls = callsBefore_ + e.value("calls", 0ul);
+      summary_.rounds = roundsBefore_ + e.value("rounds", 0u);
+      if (ev_.on_progress)
+        ev_.on_progress(summary_.calls, o_.threads, secondsSince(t0_));
+    } else if (kind == "skipped") {
+      summary_.skipped.push_back(e.value("target", "") + ": " +
+                                 e.value("reason", ""));
+    } else if (kind == "concurrency_errors") {
+      concurrencyErrors(e.value("target", ""), e["errors"]);
+    } else if (kind == "done") {
+      done_ = true;
+    }
+  }
+
+  void emit(Finding f) {
+    if (ev_.on_finding)
+      ev_.on_finding(f);
+  }
+
+  void race(const TsanReport &r) {
+    ++summary_.tsan_reports;
+    std::vector<const StackFrame *> tops;
+    for (const auto &s : r.stacks)
+      if (const StackFrame *f = topFrameIn(s, o_.object_name))
+        tops.push_back(f);
+    if (tops.empty()) {
+      ++summary_.tsan_reports_outside;
+      return;
+    }
+    // One finding per pair of top extension frames (function level: lines
+    // drift), as fusil deduplicates.
+    std::vector<std::string> pair;
+    for (const auto *f : tops)
+      pair.push_back(f->function);
+    std::sort(pair.begin(), pair.end());
+    pair.resize(std::min<size_t>(pair.size(), 2));
+    std::string key = r.kind;
+    for (const auto &p : pair)
+      key += "|" + p;
+    if (!seenRaces_.insert(key).second)
+      return;
+    const StackFrame &top = *tops.front();
+    Finding f;
+    bool race = r.kind.rfind("data race", 0) == 0;
+    f.rule = race ? "FTR001" : "FTR002";
+    crashReported_ |= !race;
+    f.severity = Severity::Error;
+    f.location = {relativeTo(o_.root, top.file), top.line, 0};
+    f.function = top.function;
+    std::string other = tops.size() > 1 ? tops[1]->function : "the interpreter";
+    std::string during = " while " + std::to_string(o_.threads) +
+                         " threads called " +
+                         (target_.empty() ? "the module" : target_);
+    f.message =
+        race ? "ThreadSanitizer: " + r.kind + " between " + top.function +
+                   " and " + other + during
+             : "ThreadSanitizer: " + r.kind + " in " + top.function + during;
+    f.fix = "guard the state both stacks touch: Py_BEGIN_CRITICAL_SECTION on "
+            "the object, a PyMutex, or atomics (see the static finding on " +
+            top.function + ")";
+    for (size_t i = 0; i < r.stacks.size(); ++i) {
+      f.evidence.push_back("stack " + std::to_string(i + 1) + ": " +
+                           r.stacks[i].title);
+      unsigned shown = 0;
+      for (const auto &fr : r.stacks[i].frames) {
+        if (shown++ == 6)
+          break;
+        f.evidence.push_back("  " + fr.function + " " + fr.file + ":" +
+                             std::to_string(fr.line) + " (" + fr.object + ")");
+      }
+    }
+    f.fingerprint = makeFingerprint(f.rule, f.location.file, f.function, key);
+    f.status = Status::DynamicOnly;
+    emit(std::move(f));
+  }
+
+  void concurrencyErrors(const std::string &target,
+                         const nlohmann::json &errs) {
+    std::string names;
+    for (auto it = errs.begin(); it != errs.end(); ++it)
+      names += (names.empty() ? "" : ", ") + it.key() + " x" +
+               std::to_string(it.value().get<int>());
+    std::string key = "FTR005|" + target + "|" + names;
+    if (!seenRaces_.insert(key).second)
+      return;
+    Finding f;
+    f.rule = "FTR005";
+    f.severity = Severity::Error;
+    f.location = {o_.object_name, 0, 0};
+    f.function = target;
+    f.message = target + " raised " + names +
+                " only when called from several threads at once (never "
+                "alone with the same arguments)";
+    f.fix = "the call's state is shared between threads: find it with the "
+            "static findings on " +
+            target;
+    f.fingerprint = makeFingerprint(f.rule, f.location.file, target, names);
+    f.status = Status::DynamicOnly;
+    emit(std::move(f));
+  }
+
+  const StressOptions &o_;
+  const StressEvents &ev_;
+  StressSummary &summary_;
+  std::set<std::string> &seenRaces_;
+  std::chrono::steady_clock::time_point t0_;
+  TsanStreamParser tsan_;
+  std::string target_;
+  std::vector<std::string> dump_;
+  bool done_ = false, hang_ = false, crash_ = false, crashReported_ = false;
+
+public:
+  unsigned long callsBefore_ = 0;
+  unsigned roundsBefore_ = 0;
+};
+
+Finding abortFinding(const StressOptions &o, const std::string &rule,
+                     const std::string &target, const std::string &what,
+                     const std::vector<std::string> &dump) {
+  Finding f;
+  f.rule = rule;
+  f.severity = Severity::Error;
+  f.location = {o.object_name, 0, 0};
+  f.function = target;
+  f.message = what + " while " + std::to_string(o.threads) +
+              " threads called " + (target.empty() ? "the module" : target);
+  f.fix = rule == "FTR003"
+              ? "look for a lock taken in two orders, or a lock held while "
+                "calling back into Python; the thread dump is in the evidence"
+              : "run the target under the debug interpreter; the stack is in "
+                "the evidence";
+  f.evidence = dump;
+  f.fingerprint = makeFingerprint(rule, o.object_name, target, what);
+  f.status = Status::DynamicOnly;
+  return f;
+}
+
+} // namespace
+
+ImportProbe probeImport(const StressOptions &o) {
+  static const char *script = R"PY(
+import json, sys, warnings
+sys.path.insert(0, sys.argv[1])
+before = sys._is_gil_enabled()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    __import__(sys.argv[2])
+print(json.dumps({"before": before, "after": sys._is_gil_enabled(),
+                  "warning": "; ".join(str(w.message) for w in caught
+                                       if issubclass(w.category, RuntimeWarning))}))
+)PY";
+  ImportProbe p;
+  ProcessOptions opts;
+  opts.env = childEnvironment(o, false);
+  opts.timeout_seconds = 300;
+  auto r = runProcess(
+      {o.interpreter.path, "-c", script, o.module_dir, o.module}, opts);
+  auto nl = r.out.rfind('{');
+  if (r.exit_code != 0 || nl == std::string::npos) {
+    p.error = r.err.substr(0, 2000);
+    return p;
+  }
+  try {
+    auto j = nlohmann::json::parse(r.out.substr(nl));
+    p.ok = true;
+    p.gil_before = j.at("before").get<bool>();
+    p.gil_after = j.at("after").get<bool>();
+    p.warning = j.at("warning").get<std::string>();
+  } catch (const std::exception &e) {
+    p.error = e.what();
+  }
+  return p;
+}
+
+StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
+  auto t0 = std::chrono::steady_clock::now();
+  StressSummary summary;
+  summary.import = probeImport(o);
+  if (summary.import.ok && summary.import.gil_after &&
+      !summary.import.gil_before && ev.on_finding) {
+    Finding f;
+    f.rule = "FTR004";
+    f.severity = Severity::Warning;
+    f.location = {o.object_name, 0, 0};
+    f.function = "PyInit_" + o.module;
+    f.message =
+        "importing " + o.module +
+        " re-enabled the GIL for the whole process: " + summary.import.warning;
+    f.fix = "declare {Py_mod_gil, Py_MOD_GIL_NOT_USED} once the module is "
+            "ready (the stress run went on with PYTHON_GIL=0)";
+    f.fingerprint = makeFingerprint(f.rule, o.object_name, f.function, "gil");
+    f.status = Status::DynamicOnly;
+    ev.on_finding(f);
+  }
+  if (!summary.import.ok)
+    return summary;
+
+  std::set<std::string> seen;
+  std::vector<std::string> excluded;
+  for (;;) {
+    double left = o.budget_seconds - secondsSince(t0);
+    if (left <= 1)
+      break;
+    nlohmann::json cfg = {{"module", o.module},
+                          {"path", o.module_dir},
+                          {"threads", o.threads},
+                          {"budget", left},
+                          {"seed", o.seed + summary.restarts},
+                          {"iterations", o.iterations},
+                          {"max_rounds", o.max_rounds},
+                          {"hang_seconds", o.hang_seconds},
+                          {"tsan", o.interpreter.tsan},
+                          {"exclude", excluded},
+                          {"hints", nlohmann::json::array()}};
+    for (const auto &[fn, rule] : o.hints)
+      cfg["hints"].push_back({fn, rule});
+    RunObserver observer(o, ev, summary, seen, t0);
+    observer.callsBefore_ = summary.calls;
+    observer.roundsBefore_ = summary.rounds;
+    ProcessOptions opts;
+    opts.env = childEnvironment(o, true);
+    // The driver's own watchdog dumps the stacks first; this one catches a
+    // process too stuck to run it.
+    opts.timeout_seconds = left + o.hang_seconds + 30;
+    opts.idle_timeout_seconds = o.hang_seconds * 6 + 30;
+    opts.on_stderr_line = [&observer](const std::string &l) {
+      observer.line(l);
+    };
+    auto r =
+        runProcess({o.interpreter.path, "-c", kDriverSource, cfg.dump()}, opts);
+    if (observer.done()) {
+      summary.completed = true;
+      break;
+    }
+    std::string target = observer.currentTarget();
+    std::string rule, what;
+    if (r.timed_out || observer.hang()) {
+      rule = "FTR003";
+      what = r.timed_out
+                 ? "the process went silent and was killed"
+                 : "a round ran past " + std::to_string(int(o.hang_seconds)) +
+                       " s (hang or deadlock)";
+    } else if (observer.crash() || r.exit_code >= 128) {
+      rule = "FTR002";
+      what = "the process crashed (exit " + std::to_string(r.exit_code) + ")";
+    } else {
+      // The driver itself failed (import error, bad module): not a finding.
+      summary.import.error = r.err.substr(0, 2000);
+      break;
+    }
+    if (ev.on_finding && !(rule == "FTR002" && observer.crashReported()))
+      ev.on_finding(abortFinding(o, rule, target, what, observer.dump()));
+    if (target.empty() ||
+        std::find(excluded.begin(), excluded.end(), target) != excluded.end())
+      break;
+    excluded.push_back(target);
+    ++summary.restarts;
+  }
+  summary.elapsed_seconds = secondsSince(t0);
+  return summary;
+}
+
+} // namespace ftready::stress

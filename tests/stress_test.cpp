@@ -1,0 +1,155 @@
+// ftready stress on the corpus: every seeded race is reported with its C
+// function, the fixed twin gives nothing, crashes and hangs are findings
+// within the budget, and a killed run leaves a readable JSONL.
+#include "ftready/finding.h"
+#include "ftready/process.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string corpus(const std::string &p) {
+  return std::string(FTREADY_CORPUS_DIR) + "/" + p;
+}
+
+std::string tempPath(const std::string &name) {
+  return (fs::temp_directory_path() /
+          ("ftready-stress-test-" + std::to_string(::getpid()) + "-" + name))
+      .string();
+}
+
+struct StressRun {
+  int exit_code = 0;
+  nlohmann::json report;
+  std::set<std::pair<std::string, std::string>> found; // (rule, function)
+  double seconds = 0;
+  std::string err;
+};
+
+StressRun stress(const std::string &source, const std::string &module,
+                 const std::string &budget,
+                 std::vector<std::string> extra = {}) {
+  std::string jsonl = tempPath(module + ".jsonl");
+  std::vector<std::string> argv = {
+      FTREADY_BINARY, "-q",       "stress", "--sources", source, "--module",
+      module,         "--budget", budget,   "--threads", "4",    "--format",
+      "json",         "--jsonl",  jsonl};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = ftready::runProcess(argv, ftready::withTimeout(600));
+  StressRun run;
+  run.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  run.exit_code = r.exit_code;
+  run.err = r.err;
+  run.report = nlohmann::json::parse(r.out, nullptr, false);
+  if (!run.report.is_discarded())
+    for (const auto &f : run.report["findings"])
+      run.found.insert(
+          {f["rule"].get<std::string>(), f["function"].get<std::string>()});
+  fs::remove(jsonl);
+  return run;
+}
+
+TEST(Stress, EverySeededRaceIsReportedWithItsCFunction) {
+  // Races show only when threads overlap: up to three runs, as a budget.
+  StressRun run;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    run =
+        stress(corpus("cache_racy/ftcorpus_cache.c"), "ftcorpus_cache", "20s");
+    if (run.found.count({"FTR001", "Cache_get"}) &&
+        run.found.count({"FTR001", "remember_key"}))
+      break;
+  }
+  ASSERT_FALSE(run.report.is_discarded()) << run.err;
+  EXPECT_TRUE(run.found.count({"FTR001", "Cache_get"})) << run.report.dump(1);
+  EXPECT_TRUE(run.found.count({"FTR001", "remember_key"}))
+      << run.report.dump(1);
+  EXPECT_TRUE(run.found.count({"FTR004", "PyInit_ftcorpus_cache"}));
+  EXPECT_EQ(run.exit_code, 1);
+  for (const auto &f : run.report["findings"]) {
+    EXPECT_EQ(f["status"], "dynamic-only");
+    if (f["rule"] == "FTR001")
+      EXPECT_EQ(f["file"].get<std::string>().find("ftcorpus_cache.c") !=
+                    std::string::npos,
+                true);
+  }
+}
+
+TEST(Stress, FixedTwinGivesNoFinding) {
+  auto run = stress(corpus("cache_fixed/ftcorpus_cache_fixed.c"),
+                    "ftcorpus_cache_fixed", "10s");
+  ASSERT_FALSE(run.report.is_discarded()) << run.err;
+  EXPECT_TRUE(run.found.empty()) << run.report.dump(1);
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.report["run"]["gil after import"], "still disabled");
+  EXPECT_EQ(run.report["run"]["never exercised"], "none");
+}
+
+TEST(Stress, CrashDeadlockAndSpinAreFindingsWithinTheBudget) {
+  auto run = stress(corpus("faults/ftcorpus_faults.c"), "ftcorpus_faults",
+                    "60s", {"--hang-seconds", "5"});
+  ASSERT_FALSE(run.report.is_discarded()) << run.err;
+  std::set<std::pair<std::string, std::string>> expected = {
+      {"FTR002", "crash_when_shared"},
+      {"FTR003", "deadlock_when_shared"},
+      {"FTR003", "spin_when_shared"}};
+  EXPECT_EQ(run.found, expected) << run.report.dump(1);
+  EXPECT_LT(run.seconds, 60 + 10);
+}
+
+TEST(Stress, KilledRunLeavesReadableJsonl) {
+  std::string jsonl = tempPath("killed.jsonl");
+  std::vector<std::string> args = {FTREADY_BINARY,
+                                   "-q",
+                                   "stress",
+                                   "--sources",
+                                   corpus("cache_racy/ftcorpus_cache.c"),
+                                   "--module",
+                                   "ftcorpus_cache",
+                                   "--budget",
+                                   "120s",
+                                   "--jsonl",
+                                   jsonl};
+  std::vector<char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ),
+            0);
+  // The import probe's FTR004 comes first; wait for it, then kill -9.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(jsonl);
+    std::string line;
+    if (std::getline(in, line) && !line.empty())
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  std::ifstream in(jsonl);
+  auto findings = ftready::readJsonLines(in);
+  ASSERT_GE(findings.size(), 1u);
+  EXPECT_EQ(findings[0].rule, "FTR004");
+  fs::remove(jsonl);
+}
+
+} // namespace
