@@ -80,6 +80,22 @@ cursor_hit(Cursor *self, PyObject *unused)
 }
 
 static PyObject *
+cursor_bump_atomic(Cursor *self, PyObject *unused)
+{
+    /* &field handed to atomics: synchronised */
+    Py_ssize_t old = _Py_atomic_load_ssize_relaxed(&self->pos);
+    _Py_atomic_store_ssize_relaxed(&self->pos, old + 1);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cursor_advance(Cursor *self, PyObject *unused)
+{
+    self->pos = self->pos + 1; // CHECK-MESSAGES: FT007 in cursor_advance: reads then writes self->pos
+    Py_RETURN_NONE;
+}
+
+static PyObject *
 cursor_position(Cursor *self, PyObject *unused)
 {
     return PyLong_FromSsize_t(self->pos);
@@ -96,14 +112,22 @@ cursor_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)self;
 }
 
+/* Argument Clinic shape: tp_init is a wrapper around an _impl only it calls. */
+static int
+cursor_init_impl(Cursor *self, PyObject *seq)
+{
+    self->seq = Py_NewRef(seq);
+    self->initialised++;
+    return 0;
+}
+
 static int
 cursor_init(Cursor *self, PyObject *args, PyObject *kwds)
 {
-    if (!PyArg_ParseTuple(args, "O", &self->seq))
+    PyObject *seq;
+    if (!PyArg_ParseTuple(args, "O", &seq))
         return -1;
-    Py_INCREF(self->seq);
-    self->initialised++;
-    return 0;
+    return cursor_init_impl(self, seq);
 }
 
 static void
@@ -120,6 +144,8 @@ static PyMethodDef cursor_methods[] = {
     {"fill", (PyCFunction)cursor_fill, METH_O, NULL},
     {"hit", (PyCFunction)cursor_hit, METH_NOARGS, NULL},
     {"position", (PyCFunction)cursor_position, METH_NOARGS, NULL},
+    {"bump_atomic", (PyCFunction)cursor_bump_atomic, METH_NOARGS, NULL},
+    {"advance", (PyCFunction)cursor_advance, METH_NOARGS, NULL},
     {"next_locked", (PyCFunction)cursor_next_locked, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };

@@ -2,6 +2,7 @@
 
 #include "expr_text.h"
 
+#include <clang/Lex/Lexer.h>
 #include <clang/Lex/MacroArgs.h>
 #include <clang/Lex/MacroInfo.h>
 
@@ -76,10 +77,12 @@ void MacroRecorder::MacroExpands(const clang::Token &nameTok,
   }
   if (!watched_.count(name))
     return;
-  // PySequence_Fast_GET_ITEM expands to PyList_GET_ITEM: a watched macro
-  // written inside Python's own headers is part of another use, not one.
-  if (range.getBegin().isMacroID() &&
-      sm.isInSystemHeader(sm.getSpellingLoc(range.getBegin())))
+  // PySequence_Fast_GET_ITEM expands to PyList_GET_ITEM: a watched macro in
+  // the body of another watched macro is part of that use, not one more.
+  clang::SourceLocation b = range.getBegin();
+  if (b.isMacroID() && !sm.isMacroArgExpansion(b) &&
+      watched_.count(
+          clang::Lexer::getImmediateMacroName(b, sm, pp_.getLangOpts()).str()))
     return;
   MacroUse use;
   use.name = name;

@@ -12,12 +12,14 @@ namespace ftready::analysis {
 namespace {
 
 const std::set<std::string> kFreshConstructors = {
-    "PyList_New",       "PyDict_New",     "PySet_New",
-    "PyFrozenSet_New",  "PyTuple_New",    "PySequence_List",
-    "PySequence_Tuple", "PyDict_Copy",    "PyList_GetSlice",
-    "PyList_AsTuple",   "PyDict_Keys",    "PyDict_Values",
-    "PyDict_Items",     "PyMapping_Keys", "PyMapping_Values",
-    "PyMapping_Items",  "PyTuple_Pack",   "PyTuple_GetSlice",
+    "PyList_New",        "PyDict_New",       "PySet_New",
+    "PyFrozenSet_New",   "PyTuple_New",      "PySequence_List",
+    "PySequence_Tuple",  "PyDict_Copy",      "PyList_GetSlice",
+    "PyList_AsTuple",    "PyDict_Keys",      "PyDict_Values",
+    "PyDict_Items",      "PyMapping_Keys",   "PyMapping_Values",
+    "PyMapping_Items",   "PyTuple_Pack",     "PyTuple_GetSlice",
+    "_PyObject_New",     "_PyObject_GC_New", "PyType_GenericAlloc",
+    "PyType_GenericNew",
 };
 
 // Calls that use a container as their first argument without storing it.
@@ -140,13 +142,21 @@ private:
   const clang::VarDecl *vd_;
 };
 
-bool isFreshValue(const clang::Expr *e, clang::ASTContext &ctx) {
+bool isFreshValue(const clang::Expr *e, const TuModel &model) {
+  clang::ASTContext &ctx = model.context();
   e = e->IgnoreParenCasts();
   if (e->isNullPointerConstant(ctx, clang::Expr::NPC_ValueDependentIsNull))
     return true;
-  if (const auto *call = llvm::dyn_cast<clang::CallExpr>(e))
+  if (const auto *call = llvm::dyn_cast<clang::CallExpr>(e)) {
+    // The module's own tp_new makes a new instance too.
     if (const auto *callee = call->getDirectCallee())
-      return isFreshConstructor(callee->getNameAsString());
+      return isFreshConstructor(callee->getNameAsString()) ||
+             model.roleOf(callee) == Role::TypeNew;
+    // type->tp_alloc(type, 0): a new instance.
+    if (const auto *me = llvm::dyn_cast<clang::MemberExpr>(
+            call->getCallee()->IgnoreParenCasts()))
+      return me->getMemberDecl()->getNameAsString() == "tp_alloc";
+  }
   return false;
 }
 
@@ -173,7 +183,7 @@ bool isPrivateContainer(const clang::Expr *e, const clang::FunctionDecl *fn,
   if (uses.assigned.empty())
     return false;
   for (const auto *value : uses.assigned)
-    if (!isFreshValue(value, ctx))
+    if (!isFreshValue(value, model))
       return false;
   for (const auto *use : uses.uses)
     if (model.offsetOf(use->getBeginLoc()) < useOffset && publishes(use, ctx))

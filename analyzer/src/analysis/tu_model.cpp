@@ -2,6 +2,7 @@
 
 #include "expr_text.h"
 #include "macro_recorder.h"
+#include "ownership.h"
 
 #include <clang/AST/ParentMapContext.h>
 #include <clang/AST/RecursiveASTVisitor.h>
@@ -211,8 +212,10 @@ public:
       site.caller = current_->getCanonicalDecl();
       site.callee = callee->getCanonicalDecl();
       site.offset = m_.offsetOf(call->getBeginLoc());
-      for (const auto *arg : call->arguments())
+      for (const auto *arg : call->arguments()) {
         site.args.push_back(canonicalText(arg, ctx_));
+        site.argExprs.push_back(arg);
+      }
       m_.calls_.push_back(std::move(site));
     }
     return true;
@@ -594,37 +597,54 @@ TuModel::functionAt(clang::SourceLocation loc) const {
   return nullptr;
 }
 
-void TuModel::computeInitOnly() {
+std::set<const clang::FunctionDecl *>
+TuModel::onlyReachedFrom(const std::set<Role> &roots) const {
+  std::set<const clang::FunctionDecl *> reached;
   for (const auto &[fn, role] : roles_)
-    if (role == Role::ModuleInit || role == Role::ModExec)
-      initOnly_.insert(fn);
+    if (roots.count(role))
+      reached.insert(fn);
   std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers;
   for (const auto &c : calls_)
     callers[c.callee].push_back(&c);
   for (bool changed = true; changed;) {
     changed = false;
     for (const auto &[callee, sites] : callers) {
-      if (initOnly_.count(callee) || addressTaken_.count(callee) ||
+      if (reached.count(callee) || addressTaken_.count(callee) ||
           roleOf(callee) != Role::None)
         continue;
       bool all = std::all_of(sites.begin(), sites.end(), [&](auto *s) {
-        return initOnly_.count(s->caller) != 0;
+        return reached.count(s->caller) != 0;
       });
       if (all) {
-        initOnly_.insert(callee);
+        reached.insert(callee);
         changed = true;
       }
     }
   }
+  return reached;
+}
+
+void TuModel::computeInitOnly() {
+  initOnly_ = onlyReachedFrom({Role::ModuleInit, Role::ModExec});
+  lifecycleOnly_ = onlyReachedFrom({Role::TypeNew, Role::TypeInit,
+                                    Role::TypeDealloc, Role::TypeTraverse,
+                                    Role::TypeClear, Role::TypeFinalize});
+}
+
+bool TuModel::isLifecycleOnly(const clang::FunctionDecl *fn) const {
+  return lifecycleOnly_.count(fn->getCanonicalDecl()) != 0;
 }
 
 void TuModel::computeAlwaysLocked() {
   std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers;
   for (const auto &c : calls_)
     callers[c.callee].push_back(&c);
-  // Three rounds reach helpers of helpers of a locked wrapper: deep enough
-  // for Argument Clinic's wrapper -> _impl -> helper chains.
-  for (int round = 0; round < 3; ++round) {
+  // To a fixed point: Argument Clinic's wrapper -> _impl -> *_lock_held
+  // helper -> helper chains run several calls deep. A helper's set only
+  // grows, so this ends; the cap is a guard.
+  bool changed = true;
+  for (int round = 0; changed && round < 64; ++round) {
+    changed = false;
     for (const auto &[callee, sites] : callers) {
       if (addressTaken_.count(callee) || roleOf(callee) != Role::None)
         continue;
@@ -649,8 +669,12 @@ void TuModel::computeAlwaysLocked() {
         if (locked.count(""))
           here.insert("");
         for (unsigned i = 0; i < def->getNumParams() && i < s->args.size(); ++i)
+          // Locked by the caller, or an object the caller just created and
+          // nobody else can reach (deque_copy extends its fresh copy).
           if (locked.count(s->args[i]) ||
-              locked.count(baseObjectOf(s->args[i])))
+              locked.count(baseObjectOf(s->args[i])) ||
+              isPrivateContainer(s->argExprs[i], s->caller->getDefinition(),
+                                 s->offset, *this))
             here.insert(def->getParamDecl(i)->getNameAsString());
         if (first) {
           common = here;
@@ -662,8 +686,10 @@ void TuModel::computeAlwaysLocked() {
           common = both;
         }
       }
-      if (!common.empty())
+      if (!common.empty() && alwaysLocked_[callee] != common) {
         alwaysLocked_[callee] = common;
+        changed = true;
+      }
     }
   }
 }

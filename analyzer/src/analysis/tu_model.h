@@ -51,6 +51,7 @@ struct CallSite {
   const clang::FunctionDecl *callee = nullptr;
   unsigned offset = 0;
   std::vector<std::string> args; // canonical text
+  std::vector<const clang::Expr *> argExprs;
 };
 
 // A use of a watched C API, whether it is a function call or a macro
@@ -94,6 +95,11 @@ public:
 
   Role roleOf(const clang::FunctionDecl *fn) const;
 
+  // Runs only while an object is created, initialised, traversed or
+  // destroyed (tp_new, tp_init, tp_dealloc... and helpers only they call,
+  // such as Argument Clinic's __init__ _impl): nobody else holds it then.
+  bool isLifecycleOnly(const clang::FunctionDecl *fn) const;
+
   // The *args tuple or **kwargs dict handed to a registered function.
   bool isPrivateParameter(const clang::ParmVarDecl *p) const;
 
@@ -115,6 +121,9 @@ public:
 private:
   friend class TuModelBuilder;
   void computeInitOnly();
+  // Functions reached only from functions of `roots`' roles.
+  std::set<const clang::FunctionDecl *>
+  onlyReachedFrom(const std::set<Role> &roots) const;
   void computeAlwaysLocked();
   bool extentCovers(const clang::FunctionDecl *fn, unsigned offset,
                     const std::string &object) const;
@@ -129,6 +138,7 @@ private:
   std::vector<CallSite> calls_;
   std::set<std::string> calledNames_;
   std::set<const clang::FunctionDecl *> initOnly_;
+  std::set<const clang::FunctionDecl *> lifecycleOnly_;
   // Helpers every caller calls under a lock: on these parameters (canonical
   // names), or under some mutex (empty string).
   std::map<const clang::FunctionDecl *, std::set<std::string>> alwaysLocked_;

@@ -61,7 +61,23 @@ bool isSynchronisedField(const clang::FieldDecl *f) {
   return false;
 }
 
-enum class Access { Read, Write, ReadWrite };
+enum class Access { Read, Write, ReadWrite, Atomic };
+
+// &field handed to an atomic or lock operation: synchronised, not a plain
+// access (_Py_atomic_load_ullong_relaxed(&self->version)).
+bool isSynchronisingCall(const clang::Stmt *s) {
+  const auto *call = llvm::dyn_cast_or_null<clang::CallExpr>(s);
+  const auto *callee = call ? call->getDirectCallee() : nullptr;
+  if (!callee)
+    return false;
+  std::string n = callee->getNameAsString();
+  for (const char *prefix :
+       {"_Py_atomic_", "atomic_", "__atomic_", "__sync_", "__c11_atomic_",
+        "PyMutex_", "_PyMutex_", "pthread_mutex_", "PyThread_"})
+    if (n.rfind(prefix, 0) == 0)
+      return true;
+  return false;
+}
 
 // Does `e` read the same field of the same object as `field`?
 bool readsSameField(const clang::Expr *e, const clang::MemberExpr *field) {
@@ -121,8 +137,23 @@ Access accessOf(const clang::MemberExpr *me, clang::ASTContext &ctx) {
       return Access::Read;
     }
     if (const auto *uo = llvm::dyn_cast<clang::UnaryOperator>(p)) {
-      if (uo->isIncrementDecrementOp() || uo->getOpcode() == clang::UO_AddrOf)
-        return Access::ReadWrite; // Py_XSETREF/Py_CLEAR take &field
+      if (uo->getOpcode() == clang::UO_AddrOf) {
+        // Py_XSETREF/Py_CLEAR take &field and write through it.
+        for (auto up = ctx.getParents(*uo); !up.empty();
+             up = ctx.getParents(up[0])) {
+          const auto *s = up[0].get<clang::Stmt>();
+          if (s && (llvm::isa<clang::ImplicitCastExpr>(s) ||
+                    llvm::isa<clang::CStyleCastExpr>(s) ||
+                    llvm::isa<clang::ParenExpr>(s)))
+            continue;
+          if (isSynchronisingCall(s))
+            return Access::Atomic;
+          break;
+        }
+        return Access::ReadWrite;
+      }
+      if (uo->isIncrementDecrementOp())
+        return Access::ReadWrite;
       return Access::Read;
     }
     return Access::Read;
@@ -158,6 +189,8 @@ public:
         continue;
       FieldUses &u = fields[field];
       Access a = accessOf(me, ctx_.ast());
+      if (a == Access::Atomic)
+        continue;
       if (a == Access::Read && !u.firstRead)
         u.firstRead = me;
       if (a != Access::Read && !u.racyWrite &&
@@ -182,14 +215,9 @@ private:
   }
 
   bool isLifecycleFunction(const clang::FunctionDecl *fn) const {
-    using analysis::Role;
-    Role role = ctx_.model().roleOf(fn);
     // Nobody else holds the object while it is created, initialised,
     // traversed or destroyed.
-    return role == Role::TypeNew || role == Role::TypeInit ||
-           role == Role::TypeDealloc || role == Role::TypeTraverse ||
-           role == Role::TypeClear || role == Role::TypeFinalize ||
-           ctx_.model().isInitOnly(fn);
+    return ctx_.model().isLifecycleOnly(fn) || ctx_.model().isInitOnly(fn);
   }
 
   static std::vector<const clang::MemberExpr *>
