@@ -88,6 +88,9 @@ void Commands::registerAll(CLI::App &app) {
       ->check(CLI::IsMember({"note", "warning", "error"}));
   scan->add_option("--root", scan_.root,
                    "paths in the report are relative to it (default: .)");
+  scan->add_flag("--no-cache", scan_.no_cache,
+                 "parse every file again (default: reuse the results of "
+                 "unchanged translation units from the cache)");
 
   auto *tc = app.add_subcommand(
       "toolchain", "list, build or rebuild the managed interpreters");
@@ -132,6 +135,12 @@ void Commands::registerAll(CLI::App &app) {
   st->add_option("--format", stress_.format, "text, json or sarif")
       ->check(CLI::IsMember({"text", "json", "sarif"}));
   st->add_option("-o", stress_.output, "report file (default: stdout)");
+  st->add_flag("--no-shims", stress_.no_shims,
+               "do not link the C API shims into the extension");
+  st->add_option("--shim-yield", stress_.shim_yield,
+                 "how often the shims hold a borrowed reference's window "
+                 "open, in 1/1000 (default 20)")
+      ->check(CLI::Range(0, 1000));
   st->add_option("--fail-on", stress_.fail_on,
                  "lowest severity that fails the run")
       ->check(CLI::IsMember({"note", "warning", "error"}));
@@ -239,6 +248,13 @@ int Commands::scan() {
   opts.jobs = scan_.jobs;
   opts.rules = splitList(scan_.rules);
   opts.root = scan_.root;
+  if (!scan_.no_cache) {
+    try {
+      opts.cache_dir = cacheDirectory() + "/scan-cache";
+    } catch (const std::exception &) {
+      // no HOME and no FTREADY_CACHE: scan without a cache
+    }
+  }
   if (opts.compile_commands_dir.empty()) {
     std::string python = scan_.python;
     if (python.empty()) {
@@ -279,6 +295,9 @@ int Commands::scan() {
   summary.root = fs::absolute(opts.root).lexically_normal().string();
   summary.files_scanned = result.files_scanned;
   summary.baseline_given = !scan_.baseline.empty();
+  summary.facts.push_back(
+      {"from cache", std::to_string(result.files_from_cache) + " of " +
+                         std::to_string(result.files_scanned) + " files"});
   bool inputError = false;
   for (const auto &d : result.diagnostics) {
     summary.diagnostics.push_back({d.file, d.message});
@@ -319,6 +338,23 @@ std::optional<double> parseDuration(const std::string &s) {
   if (scale < 0 || v <= 0)
     return std::nullopt;
   return v * scale;
+}
+
+// "PyDict_GetItemWithError in Cache_get (file.c:25): 1200 calls, 30
+// concurrent; ..." for the sites that ran concurrently.
+std::string shimSummary(const stress::StressSummary &s, bool on) {
+  if (!on)
+    return "off";
+  std::string out = std::to_string(s.shim_sites.size()) +
+                    " hazardous call sites, " + std::to_string(s.shim_spins) +
+                    " windows held open";
+  for (const auto &site : s.shim_sites)
+    if (site.concurrent > 0)
+      out += "; " + site.api + " in " + site.function + " (" +
+             fs::path(site.location).filename().string() +
+             "): " + std::to_string(site.calls) + " calls, " +
+             std::to_string(site.concurrent) + " concurrent";
+  return out;
 }
 
 std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
@@ -377,8 +413,11 @@ int Commands::stress() {
     std::vector<std::string> sources;
     for (const auto &src : stress_.sources)
       sources.push_back(fs::absolute(src).string());
-    auto built = stress::buildExtension(
-        {sources, stress_.module, stress_.cflags}, *interp, out);
+    stress::ExtensionSources src{sources, stress_.module, stress_.cflags,
+                                 stress_.no_shims ? "" : FTREADY_SHIMS_LIBRARY};
+    auto built = stress::buildExtension(src, *interp, out);
+    o.shims = !stress_.no_shims;
+    o.shim_yield_permille = stress_.shim_yield;
     if (!built.ok) {
       fs::remove_all(out);
       std::cerr << "ftready: error: the extension did not build:\n"
@@ -478,6 +517,7 @@ int Commands::stress() {
       {"exercised", join(summary.exercised)},
       {"never exercised", join(summary.skipped)},
       {"child restarts", std::to_string(summary.restarts)},
+      {"shims", shimSummary(summary, o.shims)},
       {"tsan reports", std::to_string(summary.tsan_reports) + " (" +
                            std::to_string(summary.tsan_reports_outside) +
                            " with no frame in the extension, not reported)"},

@@ -22,6 +22,7 @@ struct ScanArgs {
   std::string baseline;
   std::string fail_on = "warning";
   std::string root = ".";
+  bool no_cache = false;
 };
 
 struct ToolchainArgs {
@@ -47,6 +48,8 @@ struct StressArgs {
   std::string format = "text";
   std::string output;
   std::string fail_on = "warning";
+  bool no_shims = false;
+  int shim_yield = 20;
 };
 
 struct ReportArgs {

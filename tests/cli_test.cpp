@@ -207,6 +207,46 @@ TEST(Cli, SarifCarriesWhatCodeScanningNeeds) {
   EXPECT_FALSE(res.contains("logicalLocations"));
 }
 
+TEST(Cli, UnchangedFilesComeFromTheCacheChangedOnesAreParsedAgain) {
+  TempDir tmp, cache;
+  std::string src = tmp.file(
+      "c.c", "#include <Python.h>\n"
+             "static long a;\n"
+             "static PyObject *f(PyObject *s, PyObject *x) {\n"
+             "    a++;\n"
+             "    Py_RETURN_NONE;\n"
+             "}\n"
+             "static PyMethodDef m[] = {{\"f\", f, METH_NOARGS, 0}, {0}};\n");
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"FTREADY_CACHE", cache.str()}};
+  // FTREADY_CACHE moves the interpreters too: name the real one.
+  std::string python = ftready::test::managed("3.13t");
+  auto run = [&] {
+    auto r =
+        ftready_({"scan", "--python", python, "--format", "json", src}, env);
+    return nlohmann::json::parse(r.out);
+  };
+  auto first = run();
+  EXPECT_EQ(first["run"]["from cache"], "0 of 1 files");
+  EXPECT_EQ(first["findings"].size(), 1u);
+  auto second = run();
+  EXPECT_EQ(second["run"]["from cache"], "1 of 1 files");
+  EXPECT_EQ(second["findings"], first["findings"]);
+  // An edit (a second racy write) invalidates the entry.
+  tmp.file("c.c",
+           "#include <Python.h>\n"
+           "static long a, b;\n"
+           "static PyObject *f(PyObject *s, PyObject *x) {\n"
+           "    a++;\n"
+           "    b++;\n"
+           "    Py_RETURN_NONE;\n"
+           "}\n"
+           "static PyMethodDef m[] = {{\"f\", f, METH_NOARGS, 0}, {0}};\n");
+  auto third = run();
+  EXPECT_EQ(third["run"]["from cache"], "0 of 1 files");
+  EXPECT_EQ(third["findings"].size(), 2u);
+}
+
 TEST(Cli, ReportReRendersAndMergesJson) {
   TempDir tmp;
   std::string a = tmp.str() + "/a.json", b = tmp.str() + "/b.json";

@@ -5,6 +5,7 @@
 #include "analysis/borrowed_apis.h"
 #include "analysis/macro_recorder.h"
 #include "analysis/tu_model.h"
+#include "result_cache.h"
 #include "rules/rule.h"
 #include "source_files.h"
 #include "suppressions.h"
@@ -33,6 +34,8 @@ namespace {
 struct FileOutcome {
   std::vector<Finding> findings;
   std::vector<ScanDiagnostic> diagnostics;
+  std::vector<std::string> dependencies; // every file the parse read
+  bool fromCache = false;
 };
 
 // The files whose findings are reported: under a scanned folder, or next to
@@ -124,6 +127,9 @@ public:
     finder.matchAST(ctx);
     for (auto &rule : active)
       rule->onEndOfTranslationUnit();
+    const auto &sm = ctx.getSourceManager();
+    for (auto it = sm.fileinfo_begin(); it != sm.fileinfo_end(); ++it)
+      out_.dependencies.push_back(it->first->getName().str());
   }
 
 private:
@@ -211,10 +217,22 @@ std::vector<std::string> defaultFlags(const ScanOptions &opts) {
   return flags;
 }
 
+// What besides the file and its flags decides a scan's result.
+std::string cacheContext(const ScanOptions &opts, const ReportScope &scope) {
+  std::string c = "rules:";
+  for (const auto &r : opts.rules)
+    c += r + ",";
+  c += " root:" + scope.relativeTo + " scope:";
+  for (const auto &r : scope.roots)
+    c += r + ",";
+  return c;
+}
+
 FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
                     const clang::tooling::CompilationDatabase *compdb,
                     const ReportScope &scope,
-                    const std::set<std::string> &watched) {
+                    const std::set<std::string> &watched,
+                    const ResultCache &cache) {
   FileOutcome out;
   std::unique_ptr<clang::tooling::CompilationDatabase> fallback;
   const clang::tooling::CompilationDatabase *db = compdb;
@@ -239,6 +257,20 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
       front, clang::tooling::ArgumentInsertPosition::BEGIN));
   tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
       back, clang::tooling::ArgumentInsertPosition::END));
+  std::vector<std::string> commandLine = front;
+  for (const auto &cmd : db->getCompileCommands(file))
+    commandLine.insert(commandLine.end(), cmd.CommandLine.begin(),
+                       cmd.CommandLine.end());
+  commandLine.insert(commandLine.end(), back.begin(), back.end());
+  std::string key = cache.keyFor(file, commandLine, cacheContext(opts, scope));
+  if (auto hit = cache.load(key)) {
+    hit->diagnostics.insert(hit->diagnostics.begin(), out.diagnostics.begin(),
+                            out.diagnostics.end());
+    out.findings = std::move(hit->findings);
+    out.diagnostics = std::move(hit->diagnostics);
+    out.fromCache = true;
+    return out;
+  }
   ErrorCollector errors;
   tool.setDiagnosticConsumer(&errors);
   tool.setPrintErrorMessage(false);
@@ -255,6 +287,8 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
           {file,
            "parse error (findings cover what parsed): " + errors.located[i]});
   }
+  if (!out.dependencies.empty())
+    cache.store(key, {out.findings, out.diagnostics}, out.dependencies);
   return out;
 }
 
@@ -329,12 +363,13 @@ ScanResult scan(const ScanOptions &opts) {
   ReportScope scope = scopeOf(opts);
   std::set<std::string> watched = watchedApis();
   std::vector<FileOutcome> outcomes(sources.files.size());
+  ResultCache cache(opts.cache_dir);
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < sources.files.size(); i = next++) {
       try {
-        outcomes[i] =
-            scanOne(sources.files[i], opts, compdb.get(), scope, watched);
+        outcomes[i] = scanOne(sources.files[i], opts, compdb.get(), scope,
+                              watched, cache);
       } catch (const std::exception &e) {
         outcomes[i].diagnostics.push_back(
             {sources.files[i], std::string("internal error: ") + e.what()});
@@ -353,6 +388,7 @@ ScanResult scan(const ScanOptions &opts) {
       std::tuple<std::string, std::string, unsigned, unsigned, std::string>>
       seen; // a header included by several files reports once
   for (auto &o : outcomes) {
+    result.files_from_cache += o.fromCache ? 1 : 0;
     for (auto &f : o.findings)
       if (seen.insert({f.rule, f.location.file, f.location.line,
                        f.location.column, f.message})

@@ -113,6 +113,44 @@ std::string renderJson(const std::vector<Finding> &findings,
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// FTR001's evidence holds both stacks of the race, as written by the stress
+// harness: "stack N: <title>" then "  <function> <file>:<line> (<object>)".
+// SARIF carries them as one threadFlow each.
+nlohmann::json codeFlowsFrom(const std::vector<std::string> &evidence) {
+  nlohmann::json flows = nlohmann::json::array();
+  nlohmann::json *current = nullptr;
+  for (const auto &line : evidence) {
+    if (line.rfind("stack ", 0) == 0) {
+      flows.push_back({{"message", {{"text", line}}},
+                       {"locations", nlohmann::json::array()}});
+      current = &flows.back()["locations"];
+      continue;
+    }
+    if (!current || line.rfind("  ", 0) != 0)
+      continue;
+    std::istringstream in(line);
+    std::string function, where;
+    in >> function >> where;
+    auto colon = where.rfind(':');
+    unsigned lineNo = 0;
+    if (colon != std::string::npos)
+      lineNo = static_cast<unsigned>(std::atoi(where.c_str() + colon + 1));
+    nlohmann::json loc = {{"message", {{"text", function}}}};
+    if (lineNo > 0)
+      loc["physicalLocation"] = {
+          {"artifactLocation", {{"uri", where.substr(0, colon)}}},
+          {"region", {{"startLine", lineNo}}}};
+    current->push_back({{"location", loc}});
+  }
+  if (flows.empty())
+    return flows;
+  return nlohmann::json::array({{{"threadFlows", flows}}});
+}
+
+} // namespace
+
 std::string renderSarif(const std::vector<Finding> &findings,
                         const RunSummary &summary) {
   nlohmann::json rules = nlohmann::json::array();
@@ -148,6 +186,8 @@ std::string renderSarif(const std::vector<Finding> &findings,
         {"properties", {{"fix", f.fix}, {"status", toString(f.status)}}}};
     if (auto it = ruleIndex.find(f.rule); it != ruleIndex.end())
       r["ruleIndex"] = it->second;
+    if (auto flows = codeFlowsFrom(f.evidence); !flows.empty())
+      r["codeFlows"] = flows;
     if (f.status == Status::Suppressed)
       r["suppressions"] = {
           {{"kind", "inSource"}, {"justification", f.suppression_reason}}};

@@ -8,6 +8,21 @@ namespace fs = std::filesystem;
 
 namespace ftready::stress {
 
+const std::vector<std::string> &shimmedApis() {
+  static const std::vector<std::string> apis = {"PyList_GetItem",
+                                                "PyDict_GetItem",
+                                                "PyDict_GetItemWithError",
+                                                "PyDict_GetItemString",
+                                                "PyDict_SetDefault",
+                                                "PyWeakref_GetObject",
+                                                "PySys_GetObject",
+                                                "PyImport_AddModule",
+                                                "PyDict_Next",
+                                                "PyCriticalSection_Begin",
+                                                "PyCriticalSection_End"};
+  return apis;
+}
+
 BuiltExtension buildExtension(const ExtensionSources &src,
                               const Interpreter &interp,
                               const std::string &outDir) {
@@ -26,6 +41,11 @@ BuiltExtension buildExtension(const ExtensionSources &src,
     argv.push_back("-fsanitize=thread");
   argv.insert(argv.end(), src.cflags.begin(), src.cflags.end());
   argv.insert(argv.end(), src.sources.begin(), src.sources.end());
+  if (!src.shims_library.empty()) {
+    argv.push_back(src.shims_library);
+    for (const auto &api : shimmedApis())
+      argv.push_back("-Wl,--wrap=" + api);
+  }
   argv.push_back("-o");
   argv.push_back(out.path);
   ProcessResult r = runProcess(argv, withTimeout(300));

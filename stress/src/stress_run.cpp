@@ -8,8 +8,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -24,6 +29,12 @@ double secondsSince(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
+std::string shimLogPath() {
+  return (fs::temp_directory_path() /
+          ("ftready-shims-" + std::to_string(::getpid()) + ".jsonl"))
+      .string();
+}
+
 std::vector<std::pair<std::string, std::string>>
 childEnvironment(const StressOptions &o, bool gilOff) {
   std::string tsan = "halt_on_error=0 second_deadlock_stack=1 history_size=4";
@@ -33,6 +44,11 @@ childEnvironment(const StressOptions &o, bool gilOff) {
       {"TSAN_OPTIONS", tsan}};
   if (gilOff)
     env.push_back({"PYTHON_GIL", "0"});
+  if (o.shims) {
+    env.push_back({"FTREADY_SHIM_LOG", shimLogPath()});
+    env.push_back(
+        {"FTREADY_SHIM_YIELD_PERMILLE", std::to_string(o.shim_yield_permille)});
+  }
   return env;
 }
 
@@ -233,6 +249,57 @@ Finding abortFinding(const StressOptions &o, const std::string &rule,
   return f;
 }
 
+// "function\nfile:line:col\n" for an offset in the extension.
+std::pair<std::string, std::string> symbolize(const std::string &object,
+                                              unsigned long offset) {
+  auto r = runProcess({"llvm-symbolizer-16", "--obj=" + object,
+                       "0x" +
+                           [&] {
+                             char b[32];
+                             std::snprintf(b, sizeof b, "%lx", offset);
+                             return std::string(b);
+                           }()},
+                      withTimeout(30));
+  std::istringstream in(r.out);
+  std::string fn, loc;
+  std::getline(in, fn);
+  std::getline(in, loc);
+  return {fn, loc};
+}
+
+// Aggregates the shims' log (one line per call site per child process).
+void readShimLog(const StressOptions &o, StressSummary &summary) {
+  std::ifstream in(shimLogPath());
+  std::map<std::pair<std::string, unsigned long>, ShimSite> sites;
+  std::map<std::pair<std::string, unsigned long>, std::string> objects;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded())
+      continue;
+    if (j.contains("spins")) {
+      summary.shim_spins += j["spins"].get<unsigned long>();
+      continue;
+    }
+    std::string object = j.value("object", "");
+    if (fs::path(object).filename() != o.object_name)
+      continue;
+    auto key = std::make_pair(j.value("api", ""), j.value("offset", 0ul));
+    ShimSite &s = sites[key];
+    s.api = key.first;
+    s.calls += j.value("calls", 0ul);
+    s.concurrent += j.value("concurrent", 0ul);
+    objects[key] = object;
+  }
+  for (auto &[key, s] : sites) {
+    // The return address is just past the call: step back into it.
+    auto [fn, loc] = symbolize(objects[key], key.second - 1);
+    s.function = fn;
+    s.location = loc;
+    summary.shim_sites.push_back(s);
+  }
+  fs::remove(shimLogPath());
+}
+
 } // namespace
 
 ImportProbe probeImport(const StressOptions &o) {
@@ -355,6 +422,8 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     ++summary.restarts;
   }
   summary.elapsed_seconds = secondsSince(t0);
+  if (o.shims)
+    readShimLog(o, summary);
   return summary;
 }
 

@@ -18,6 +18,9 @@ struct ScanOptions {
   unsigned jobs = 1;
   std::set<std::string> rules; // empty: every rule
   std::string root;            // paths in findings are relative to it
+  // Per-translation-unit result cache (keyed by content, flags and every
+  // header's size and mtime); empty: no cache.
+  std::string cache_dir;
 };
 
 // Something about the input the user should hear of: a path that does not
@@ -32,6 +35,7 @@ struct ScanResult {
   std::vector<Finding> findings; // sorted; suppressed ones carry their status
   std::vector<ScanDiagnostic> diagnostics;
   unsigned files_scanned = 0;
+  unsigned files_from_cache = 0;
   std::vector<std::string> cython_files;
   unsigned suppressed = 0;
 };

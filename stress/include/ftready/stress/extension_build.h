@@ -13,7 +13,14 @@ struct ExtensionSources {
   std::vector<std::string> sources;
   std::string module;              // the name PyInit_<module> exports
   std::vector<std::string> cflags; // added after ftready's own
+  // shims/ftready_shims.c built as a static library: linked in with
+  // -Wl,--wrap for every API it wraps. Empty: no shims.
+  std::string shims_library;
 };
+
+// The C APIs shims/ftready_shims.c wraps (a mismatch fails at load time with
+// an undefined __wrap_ symbol, which the stress tests would show).
+const std::vector<std::string> &shimmedApis();
 
 struct BuiltExtension {
   bool ok = false;

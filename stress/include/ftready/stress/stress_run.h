@@ -32,6 +32,19 @@ struct StressOptions {
   // FT002/FT007: more concurrent callers).
   std::vector<std::pair<std::string, std::string>> hints; // (function, rule)
   std::string tsan_suppressions; // CPython's own file, if any
+  // Shims linked into the extension (see ExtensionSources::shims_library):
+  // how often they hold a borrowed reference's window open, in 1/1000.
+  bool shims = false;
+  int shim_yield_permille = 20;
+};
+
+// A hazardous call site the shims saw, symbolized.
+struct ShimSite {
+  std::string api;
+  std::string function; // in the extension
+  std::string location; // file:line
+  unsigned long calls = 0;
+  unsigned long concurrent = 0; // overlapped another hazardous call
 };
 
 struct ImportProbe {
@@ -53,6 +66,8 @@ struct StressSummary {
   unsigned tsan_reports = 0;          // all of them
   unsigned tsan_reports_outside = 0;  // with no frame in the extension
   bool completed = false;
+  std::vector<ShimSite> shim_sites; // empty without shims
+  unsigned long shim_spins = 0;
 };
 
 struct StressEvents {
