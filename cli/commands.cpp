@@ -27,6 +27,8 @@ namespace {
 constexpr int kUsageError = 2;
 constexpr int kInternalError = 3;
 
+} // namespace
+
 std::set<std::string> splitList(const std::string &s) {
   std::set<std::string> out;
   std::stringstream ss(s);
@@ -35,8 +37,6 @@ std::set<std::string> splitList(const std::string &s) {
       out.insert(item);
   return out;
 }
-
-} // namespace
 
 bool writeOutput(const std::string &path, const std::string &text,
                  std::string *error) {
@@ -105,9 +105,13 @@ void Commands::registerAll(CLI::App &app) {
       "report", "re-render or merge report.json / findings.jsonl files");
   rep->add_option("inputs", report_.inputs, "report.json or findings.jsonl")
       ->required();
-  rep->add_option("--format", report_.format, "text, json or sarif")
-      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  rep->add_option("--format", report_.format,
+                  "text, json, sarif, md, html or junit")
+      ->check(CLI::IsMember({"text", "json", "sarif", "md", "html", "junit"}));
   rep->add_option("-o", report_.output, "output file (default: stdout)");
+  rep->add_option("--root", report_.root,
+                  "the sources' folder, for code excerpts (default: the "
+                  "report's own root)");
 
   auto *st = app.add_subcommand(
       "stress", "hammer an extension from many threads under ThreadSanitizer");
@@ -144,8 +148,28 @@ void Commands::registerAll(CLI::App &app) {
   st->add_option("--fail-on", stress_.fail_on,
                  "lowest severity that fails the run")
       ->check(CLI::IsMember({"note", "warning", "error"}));
-  app.add_subcommand("check", "scan + stress + report in one (issue 5)")
-      ->allow_extras();
+  auto *ck = app.add_subcommand(
+      "check", "scan, build, stress and report in one: the readiness verdict");
+  ck->add_option("project", check_.project,
+                 "the extension's folder (its pyproject.toml [tool.ftready] "
+                 "is read)")
+      ->required();
+  ck->add_option("--paths", check_.paths,
+                 "sources to scan and build (default: the project folder)");
+  ck->add_option("--module", check_.module,
+                 "module name (default: from its PyInit_<name>)");
+  ck->add_option("--python", check_.python,
+                 "interpreter for the stress run (default 3.13t-tsan)");
+  ck->add_option("--threads", check_.threads, "stress threads")
+      ->check(CLI::Range(2u, 512u));
+  ck->add_option("--budget", check_.budget, "time budget (default 10m)");
+  ck->add_option("--rules", check_.rules, "comma-separated rule ids");
+  ck->add_option("--baseline", check_.baseline,
+                 "previous report.sarif/report.json: only new findings fail");
+  ck->add_option("--fail-on", check_.fail_on,
+                 "lowest severity that fails the run (default warning)")
+      ->check(CLI::IsMember({"note", "warning", "error"}));
+  ck->add_option("-o", check_.output, "report folder (default ftready-report)");
 }
 
 int Commands::run(const CLI::App &sub) {
@@ -160,18 +184,12 @@ int Commands::run(const CLI::App &sub) {
     if (name == "stress")
       return stress();
     if (name == "check")
-      return notYet(name, "issue 5");
+      return check();
   } catch (const std::exception &e) {
     log_->critical("internal error: {}", e.what());
     return kInternalError;
   }
   return kUsageError;
-}
-
-int Commands::notYet(const std::string &name, const std::string &issue) {
-  std::cerr << "ftready: error: '" << name
-            << "' is not implemented in this version (" << issue << ")\n";
-  return kInternalError;
 }
 
 int Commands::printVersion() {
@@ -317,9 +335,6 @@ int Commands::scan() {
   return reports::exitCodeFor(result.findings, *parseSeverity(scan_.fail_on));
 }
 
-namespace {
-
-// "60s", "5m", "90" (seconds), "1h".
 std::optional<double> parseDuration(const std::string &s) {
   if (s.empty())
     return std::nullopt;
@@ -340,6 +355,8 @@ std::optional<double> parseDuration(const std::string &s) {
   return v * scale;
 }
 
+namespace {
+
 // "PyDict_GetItemWithError in Cache_get (file.c:25): 1200 calls, 30
 // concurrent; ..." for the sites that ran concurrently.
 std::string shimSummary(const stress::StressSummary &s, bool on) {
@@ -357,6 +374,8 @@ std::string shimSummary(const stress::StressSummary &s, bool on) {
   return out;
 }
 
+} // namespace
+
 std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
                                               std::string *why) {
   std::string path = flavourOrPath;
@@ -365,8 +384,6 @@ std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
       path = managedInterpreterPath(cacheDirectory(), f);
   return probeInterpreter(path, why);
 }
-
-} // namespace
 
 int Commands::stress() {
   auto budget = parseDuration(stress_.budget);
@@ -549,8 +566,23 @@ int Commands::report() {
     }
   }
   sortFindings(merged);
+  // The first JSON report's run facts and verdict come along; merged reports
+  // (CI shards, several Python versions) keep every finding once.
   reports::RunSummary summary;
   summary.root = fs::current_path().string();
+  for (const auto &path : report_.inputs) {
+    try {
+      summary = reports::readSummary(path);
+      break;
+    } catch (const std::exception &) {
+      continue; // JSONL or SARIF: findings only
+    }
+  }
+  if (report_.inputs.size() > 1)
+    summary.facts.push_back(
+        {"merged from", std::to_string(report_.inputs.size()) + " reports"});
+  if (!report_.root.empty())
+    summary.root = fs::absolute(report_.root).lexically_normal().string();
   std::string err;
   if (!writeOutput(report_.output,
                    reports::render(*reports::parseFormat(report_.format),

@@ -4,7 +4,13 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/logger.h>
 
+#include "ftready/finding.h"
+#include "ftready/interpreters.h"
+
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,10 +58,26 @@ struct StressArgs {
   int shim_yield = 20;
 };
 
+struct CheckArgs {
+  std::string project;
+  std::vector<std::string> paths; // default: the project folder
+  std::string python = "3.13t-tsan";
+  unsigned threads = 0;
+  std::string budget;  // default 10m (or [tool.ftready] budget)
+  std::string fail_on; // default warning
+  std::string baseline;
+  std::string output = "ftready-report";
+  std::string rules;
+  std::string module;
+  std::map<std::string, Severity> severity; // [tool.ftready.severity]
+};
+
 struct ReportArgs {
   std::vector<std::string> inputs;
   std::string format = "text";
   std::string output;
+  std::string
+      root; // where the sources are (code excerpts); default: the report's
 };
 
 class Commands {
@@ -71,14 +93,24 @@ private:
   int toolchain();
   int report();
   int stress();
-  int notYet(const std::string &name, const std::string &issue);
+  int check();
 
   std::shared_ptr<spdlog::logger> log_;
   ScanArgs scan_;
   ToolchainArgs toolchain_;
   StressArgs stress_;
+  CheckArgs check_;
   ReportArgs report_;
 };
+
+// "60s", "5m", "90" (seconds), "1h".
+std::optional<double> parseDuration(const std::string &s);
+
+// A managed flavour name (3.13t-tsan) or an interpreter path, probed.
+std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
+                                              std::string *why);
+
+std::set<std::string> splitList(const std::string &s);
 
 // Writes `text` to `path` through a temporary file and a rename, so a reader
 // never sees half a report; "-" or empty writes to stdout.

@@ -16,6 +16,8 @@ PACKAGES=(
   libreadline-dev libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
   # compile_commands.json for real-code scans
   bear
+  # the HTML report's rendering test (headless)
+  chromium
 )
 
 missing=()

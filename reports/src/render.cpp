@@ -1,5 +1,6 @@
 #include "ftready/reports/render.h"
 
+#include "ftready/reports/readiness.h"
 #include "ftready/rule_catalogue.h"
 
 #include <nlohmann/json.hpp>
@@ -40,6 +41,12 @@ Counts countOf(const std::vector<Finding> &findings) {
 } // namespace
 
 std::optional<Format> parseFormat(const std::string &name) {
+  if (name == "md" || name == "markdown")
+    return Format::Markdown;
+  if (name == "html")
+    return Format::Html;
+  if (name == "junit")
+    return Format::Junit;
   if (name == "text")
     return Format::Text;
   if (name == "json")
@@ -58,6 +65,12 @@ std::string render(Format format, const std::vector<Finding> &findings,
     return renderJson(findings, summary);
   case Format::Sarif:
     return renderSarif(findings, summary);
+  case Format::Markdown:
+    return renderMarkdown(findings, summary);
+  case Format::Html:
+    return renderHtml(findings, summary);
+  case Format::Junit:
+    return renderJunit(findings, summary);
   }
   return "";
 }
@@ -107,6 +120,16 @@ std::string renderJson(const std::vector<Finding> &findings,
   j["run"] = nlohmann::json::object();
   for (const auto &[k, v] : summary.facts)
     j["run"][k] = v;
+  if (summary.readiness.present) {
+    const Readiness &r = summary.readiness;
+    j["readiness"] = {
+        {"verdict", r.verdict},       {"reasons", r.reasons},
+        {"module", r.module},         {"declares_support", r.declares_support},
+        {"stress_ran", r.stress_ran}, {"calls", r.calls},
+        {"threads", r.threads},       {"rounds", r.rounds},
+        {"seconds", r.seconds},       {"budget", r.budget},
+        {"exercised", r.exercised},   {"never_exercised", r.never_exercised}};
+  }
   j["diagnostics"] = nlohmann::json::array();
   for (const auto &d : summary.diagnostics)
     j["diagnostics"].push_back({{"file", d.file}, {"message", d.message}});
@@ -114,6 +137,23 @@ std::string renderJson(const std::vector<Finding> &findings,
 }
 
 namespace {
+
+// SARIF wants a URI: a relative path stays relative to SRCROOT, an absolute
+// one becomes a file:// URI (a relative reference must not begin with '/').
+std::string uriOf(const std::string &path) {
+  if (path.empty() || path[0] != '/')
+    return path;
+  std::string out = "file://";
+  for (char c : path) {
+    if (c == ' ')
+      out += "%20";
+    else if (c == '%')
+      out += "%25";
+    else
+      out += c;
+  }
+  return out;
+}
 
 // FTR001's evidence holds both stacks of the race, as written by the stress
 // harness: "stack N: <title>" then "  <function> <file>:<line> (<object>)".
@@ -140,7 +180,7 @@ nlohmann::json codeFlowsFrom(const std::vector<std::string> &evidence) {
     nlohmann::json loc = {{"message", {{"text", function}}}};
     if (lineNo > 0)
       loc["physicalLocation"] = {
-          {"artifactLocation", {{"uri", where.substr(0, colon)}}},
+          {"artifactLocation", {{"uri", uriOf(where.substr(0, colon))}}},
           {"region", {{"startLine", lineNo}}}};
     current->push_back({{"location", loc}});
   }
@@ -167,10 +207,12 @@ std::string renderSarif(const std::vector<Finding> &findings,
   }
   nlohmann::json results = nlohmann::json::array();
   for (const auto &f : findings) {
+    nlohmann::json artifact = {{"uri", uriOf(f.location.file)}};
+    if (artifact["uri"].get<std::string>().rfind("file:", 0) != 0)
+      artifact["uriBaseId"] = "SRCROOT";
     nlohmann::json loc = {
         {"physicalLocation",
-         {{"artifactLocation",
-           {{"uri", f.location.file}, {"uriBaseId", "SRCROOT"}}},
+         {{"artifactLocation", artifact},
           {"region",
            {{"startLine", std::max(1u, f.location.line)},
             {"startColumn", std::max(1u, f.location.column)}}}}}};
@@ -283,6 +325,41 @@ std::vector<Finding> readFindings(const std::string &path) {
                              "SARIF log: " +
                              e.what());
   }
+}
+
+RunSummary readSummary(const std::string &path) {
+  std::ifstream in(path);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("findings"))
+    throw std::runtime_error("'" + path + "' is not an ftready JSON report");
+  RunSummary s;
+  s.root = j.value("root", "");
+  s.incomplete = j.value("incomplete", false);
+  if (j.contains("summary"))
+    s.files_scanned = j["summary"].value("files_scanned", 0u);
+  const nlohmann::json run = j.value("run", nlohmann::json::object());
+  for (auto it = run.begin(); it != run.end(); ++it)
+    s.facts.push_back({it.key(), it.value().get<std::string>()});
+  for (const auto &d : j.value("diagnostics", nlohmann::json::array()))
+    s.diagnostics.push_back({d.value("file", ""), d.value("message", "")});
+  if (j.contains("readiness")) {
+    const auto &r = j["readiness"];
+    Readiness &o = s.readiness;
+    o.present = true;
+    o.verdict = r.value("verdict", "");
+    o.reasons = r.value("reasons", std::vector<std::string>{});
+    o.module = r.value("module", "");
+    o.declares_support = r.value("declares_support", false);
+    o.stress_ran = r.value("stress_ran", false);
+    o.calls = r.value("calls", 0ul);
+    o.threads = r.value("threads", 0u);
+    o.rounds = r.value("rounds", 0u);
+    o.seconds = r.value("seconds", 0.0);
+    o.budget = r.value("budget", 0.0);
+    o.exercised = r.value("exercised", std::vector<std::string>{});
+    o.never_exercised = r.value("never_exercised", std::vector<std::string>{});
+  }
+  return s;
 }
 
 std::set<std::string> readBaselineFingerprints(const std::string &path) {

@@ -141,11 +141,11 @@ private:
       ++summary_.tsan_reports_outside;
       return;
     }
-    // One finding per pair of top extension frames (function level: lines
-    // drift), as fusil deduplicates.
+    // One finding per pair of top extension frames. Within one build lines
+    // do not drift, so function:line keeps two races of one function apart.
     std::vector<std::string> pair;
     for (const auto *f : tops)
-      pair.push_back(f->function);
+      pair.push_back(f->function + ":" + std::to_string(f->line));
     std::sort(pair.begin(), pair.end());
     pair.resize(std::min<size_t>(pair.size(), 2));
     std::string key = r.kind;

@@ -10,13 +10,30 @@
 
 namespace ftready::reports {
 
-enum class Format { Text, Json, Sarif };
+enum class Format { Text, Json, Sarif, Markdown, Html, Junit };
 
 std::optional<Format> parseFormat(const std::string &name);
 
 struct RunDiagnostic {
   std::string file;
   std::string message;
+};
+
+// The verdict of `ftready check` and what it rests on.
+struct Readiness {
+  bool present = false;
+  std::string verdict; // READY, READY WITH WARNINGS, NOT READY
+  std::vector<std::string> reasons;
+  std::string module;
+  bool declares_support = false; // importing it kept the GIL off
+  bool stress_ran = false;
+  unsigned long calls = 0;
+  unsigned threads = 0;
+  unsigned rounds = 0;
+  double seconds = 0;
+  double budget = 0;
+  std::vector<std::string> exercised;
+  std::vector<std::string> never_exercised;
 };
 
 // What the run was, beside its findings.
@@ -29,7 +46,12 @@ struct RunSummary {
   std::vector<RunDiagnostic> diagnostics;
   bool baseline_given = false;
   bool incomplete = false; // killed or crashed before the end
+  Readiness readiness;     // set by ftready check
 };
+
+// The run facts of a report.json (root, readiness, facts, incomplete).
+// Throws std::runtime_error when the file is not an ftready JSON report.
+RunSummary readSummary(const std::string &path);
 
 std::string render(Format format, const std::vector<Finding> &findings,
                    const RunSummary &summary);
