@@ -142,6 +142,22 @@ extensionOf(const std::vector<std::string> &paths) {
   return {sources, module};
 }
 
+// setup.py, or a pyproject.toml whose build backend is setuptools.
+bool isSetuptoolsProject(const std::string &project) {
+  if (fs::exists(fs::path(project) / "setup.py"))
+    return true;
+  fs::path py = fs::path(project) / "pyproject.toml";
+  if (!fs::exists(py))
+    return false;
+  try {
+    auto doc = toml::parse_file(py.string());
+    auto backend = doc["build-system"]["build-backend"].value<std::string>();
+    return backend && backend->rfind("setuptools", 0) == 0;
+  } catch (const toml::parse_error &) {
+    return false; // reported by applyConfig
+  }
+}
+
 // A report folder that is always valid: every write is whole-file, and the
 // report says `incomplete` until the run ends.
 class ReportFolder {
@@ -276,8 +292,18 @@ int Commands::check() {
     std::string buildDir = (fs::temp_directory_path() /
                             ("ftready-check-" + std::to_string(::getpid())))
                                .string();
-    auto built = stress::buildExtension(
-        {sources, facts.module, {}, FTREADY_SHIMS_LIBRARY}, *tsan, buildDir);
+    stress::BuiltExtension built;
+    if (isSetuptoolsProject(a.project)) {
+      std::string built_module;
+      built =
+          stress::buildProject(a.project, *tsan, setuptoolsDirectory(),
+                               FTREADY_SHIMS_LIBRARY, buildDir, &built_module);
+      if (a.module.empty() && built.ok)
+        facts.module = built_module;
+    } else {
+      built = stress::buildExtension(
+          {sources, facts.module, {}, FTREADY_SHIMS_LIBRARY}, *tsan, buildDir);
+    }
     if (!built.ok) {
       summary.diagnostics.push_back(
           {a.project, "the extension did not build with ThreadSanitizer: " +
@@ -289,6 +315,8 @@ int Commands::check() {
       o.module_dir = built.directory;
       o.object_name = fs::path(built.path).filename().string();
       o.root = summary.root;
+      if (isSetuptoolsProject(a.project))
+        o.built_from = {built.directory, summary.root};
       o.threads = a.threads
                       ? a.threads
                       : std::max(4u, 2 * std::thread::hardware_concurrency());

@@ -115,7 +115,9 @@ void Commands::registerAll(CLI::App &app) {
 
   auto *st = app.add_subcommand(
       "stress", "hammer an extension from many threads under ThreadSanitizer");
-  st->add_option("target", stress_.target, "an already-built extension .so");
+  st->add_option("target", stress_.target,
+                 "an already-built extension .so, or a setuptools project "
+                 "folder (setup.py / pyproject.toml)");
   st->add_option("--sources", stress_.sources, "extension sources to build");
   st->add_option("--module", stress_.module, "module name (PyInit_<name>)");
   st->add_option("--cflags", stress_.cflags, "extra compiler flags");
@@ -376,6 +378,16 @@ std::string shimSummary(const stress::StressSummary &s, bool on) {
 
 } // namespace
 
+std::string setuptoolsDirectory() {
+  // scripts/toolchain.sh installs Debian's setuptools wheel into the
+  // managed 3.13t; it is pure Python, usable by the -tsan flavour too.
+  auto dir = fs::path(managedInterpreterPath(cacheDirectory(), "3.13t"))
+                 .parent_path()
+                 .parent_path() /
+             "lib" / "python3.13t" / "site-packages";
+  return dir.string();
+}
+
 std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
                                               std::string *why) {
   std::string path = flavourOrPath;
@@ -445,6 +457,32 @@ int Commands::stress() {
     o.module = stress_.module;
     o.module_dir = built.directory;
     o.object_name = fs::path(built.path).filename().string();
+  } else if (fs::is_directory(stress_.target)) {
+    std::string out = (fs::temp_directory_path() /
+                       ("ftready-stress-" + std::to_string(::getpid())))
+                          .string();
+    std::string module;
+    auto built = stress::buildProject(
+        stress_.target, *interp, setuptoolsDirectory(),
+        stress_.no_shims ? "" : FTREADY_SHIMS_LIBRARY, out, &module);
+    if (!built.ok) {
+      fs::remove_all(out);
+      std::cerr << "ftready: error: the project did not build:\n"
+                << built.log.substr(
+                       built.log.size() > 4000 ? built.log.size() - 4000 : 0)
+                << "\n";
+      return kUsageError;
+    }
+    builtDir = out;
+    o.built_from = {built.directory,
+                    fs::absolute(stress_.target).lexically_normal().string()};
+    if (!o.built_from.second.empty() && o.built_from.second.back() == '/')
+      o.built_from.second.pop_back();
+    o.module = stress_.module.empty() ? module : stress_.module;
+    o.module_dir = built.directory;
+    o.object_name = fs::path(built.path).filename().string();
+    o.shims = !stress_.no_shims;
+    o.shim_yield_permille = stress_.shim_yield;
   } else if (!stress_.target.empty()) {
     fs::path so = fs::absolute(stress_.target);
     if (!fs::is_regular_file(so) || so.extension() != ".so") {
@@ -458,8 +496,8 @@ int Commands::stress() {
     o.module_dir = so.parent_path().string();
     o.object_name = name;
   } else {
-    std::cerr << "ftready: error: give an extension .so or --sources with "
-                 "--module\n";
+    std::cerr << "ftready: error: give an extension .so, a setuptools "
+                 "project folder, or --sources with --module\n";
     return kUsageError;
   }
   o.tsan_suppressions =

@@ -112,6 +112,9 @@ std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
 
 std::set<std::string> splitList(const std::string &s);
 
+// site-packages of the managed 3.13t, where setuptools is installed.
+std::string setuptoolsDirectory();
+
 // Writes `text` to `path` through a temporary file and a rename, so a reader
 // never sees half a report; "-" or empty writes to stdout.
 bool writeOutput(const std::string &path, const std::string &text,

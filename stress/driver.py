@@ -222,7 +222,9 @@ def main():
         emit("round", target=name, round=rounds)
         # Rounds in a row as the target's weight: targets with static
         # findings get the most time.
-        faulthandler.dump_traceback_later(cfg["hang_seconds"] * weight, exit=True)
+        # On a hang: all threads' Python stacks to stderr; the harness then
+        # adds the native stacks (gdb) and stops the process.
+        faulthandler.dump_traceback_later(cfg["hang_seconds"] * weight, exit=False)
         errors = run_rounds(fn, args, cfg["threads"], weight, cfg["iterations"],
                             mutators, rng)
         faulthandler.cancel_dump_traceback_later()

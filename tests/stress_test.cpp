@@ -38,14 +38,18 @@ struct StressRun {
   std::string err;
 };
 
+// `source` empty: `module` is a project folder (setup.py).
 StressRun stress(const std::string &source, const std::string &module,
                  const std::string &budget,
                  std::vector<std::string> extra = {}) {
-  std::string jsonl = tempPath(module + ".jsonl");
-  std::vector<std::string> argv = {
-      FTREADY_BINARY, "-q",       "stress", "--sources", source, "--module",
-      module,         "--budget", budget,   "--threads", "4",    "--format",
-      "json",         "--jsonl",  jsonl};
+  std::string jsonl = tempPath(fs::path(module).filename().string() + ".jsonl");
+  std::vector<std::string> argv = {FTREADY_BINARY, "-q", "stress"};
+  if (source.empty())
+    argv.push_back(module);
+  else
+    argv.insert(argv.end(), {"--sources", source, "--module", module});
+  argv.insert(argv.end(), {"--budget", budget, "--threads", "4", "--format",
+                           "json", "--jsonl", jsonl});
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto t0 = std::chrono::steady_clock::now();
   auto r = ftready::runProcess(argv, ftready::withTimeout(600));
@@ -109,6 +113,32 @@ TEST(Stress, CrashDeadlockAndSpinAreFindingsWithinTheBudget) {
       {"FTR003", "spin_when_shared"}};
   EXPECT_EQ(run.found, expected) << run.report.dump(1);
   EXPECT_LT(run.seconds, 60 + 10);
+  // The hangs carry every thread's native stack: the deadlock shows the lock.
+  bool lockInStacks = false;
+  for (const auto &f : run.report["findings"])
+    if (f["function"] == "deadlock_when_shared")
+      for (const auto &e : f["evidence"])
+        lockInStacks |=
+            e.get<std::string>().find("native:") == 0 &&
+            e.get<std::string>().find("hang_lock") != std::string::npos;
+  EXPECT_TRUE(lockInStacks) << run.report.dump(1);
+}
+
+TEST(Stress, SetuptoolsProjectIsBuiltOfflineAndItsRaceFound) {
+  StressRun run;
+  for (int attempt = 0; attempt < 3 && !run.found.count({"FTR001", "hit"});
+       ++attempt)
+    run = stress("", corpus("setuptools_project"), "15s");
+  ASSERT_FALSE(run.report.is_discarded()) << run.err;
+  EXPECT_TRUE(run.found.count({"FTR001", "hit"})) << run.report.dump(1);
+  for (const auto &f : run.report["findings"])
+    if (f["rule"] == "FTR001")
+      // the user's file (relative to the working folder when under it), not
+      // the build copy's
+      EXPECT_TRUE(
+          fs::equivalent(f["file"].get<std::string>(),
+                         corpus("setuptools_project/src/ftcorpus_counter.c")))
+          << f["file"];
 }
 
 TEST(Stress, KilledRunLeavesReadableJsonl) {

@@ -80,6 +80,8 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
     result.err = argv[0] + ": " + std::strerror(rc);
     return result;
   }
+  if (options.on_start)
+    options.on_start(static_cast<int>(pid));
   if (!options.stdin_text.empty()) {
     // Small inputs only: a script or a scenario file's text.
     ssize_t ignored =

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,14 @@ childEnvironment(const StressOptions &o, bool gilOff) {
   return env;
 }
 
+// A path in the build copy, as the user's own file.
+std::string original(const StressOptions &o, const std::string &path) {
+  const auto &[copy, orig] = o.built_from;
+  if (!copy.empty() && path.rfind(copy, 0) == 0)
+    return orig + path.substr(copy.size());
+  return path;
+}
+
 std::string relativeTo(const std::string &root, const std::string &path) {
   if (root.empty())
     return path;
@@ -59,6 +68,21 @@ std::string relativeTo(const std::string &root, const std::string &path) {
   if (rel.empty() || rel.native().rfind("..", 0) == 0)
     return path;
   return rel.string();
+}
+
+// Every thread's native stack of a live process, via gdb (when present).
+std::vector<std::string> nativeStacks(int pid) {
+  auto r = runProcess({"gdb", "-p", std::to_string(pid), "-batch", "-nx", "-ex",
+                       "thread apply all bt 10"},
+                      withTimeout(60));
+  std::vector<std::string> out;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("Thread ", 0) == 0 || line.rfind("#", 0) == 0)
+      out.push_back("native: " + line);
+  if (out.empty())
+    out.push_back("native: stacks unavailable (gdb missing or not allowed)");
+  return out;
 }
 
 // One child process's worth of driver output, turned into findings.
@@ -82,6 +106,15 @@ public:
       return;
     if (l.rfind("Timeout (", 0) == 0)
       hang_ = true;
+    if (hang_ && !stopping_ && pid_ > 0 && l.empty()) {
+      // The Python dump is out (it ends with an empty line): add the native
+      // stacks, then stop the hung process.
+      stopping_ = true;
+      for (auto &n : nativeStacks(pid_))
+        if (dump_.size() < 120)
+          dump_.push_back(n);
+      ::kill(pid_, SIGKILL);
+    }
     if (l.find("Fatal Python error") != std::string::npos ||
         l.find("ThreadSanitizer:DEADLYSIGNAL") != std::string::npos ||
         l.find("ERROR: ThreadSanitizer: SEGV") != std::string::npos)
@@ -94,6 +127,7 @@ public:
   bool hang() const { return hang_; }
   bool crash() const { return crash_; }
   bool crashReported() const { return crashReported_; }
+  void setPid(int pid) { pid_ = pid; }
   const std::string &currentTarget() const { return target_; }
   const std::vector<std::string> &dump() const { return dump_; }
 
@@ -159,7 +193,7 @@ private:
     f.rule = race ? "FTR001" : "FTR002";
     crashReported_ |= !race;
     f.severity = Severity::Error;
-    f.location = {relativeTo(o_.root, top.file), top.line, 0};
+    f.location = {relativeTo(o_.root, original(o_, top.file)), top.line, 0};
     f.function = top.function;
     std::string other = tops.size() > 1 ? tops[1]->function : "the interpreter";
     std::string during = " while " + std::to_string(o_.threads) +
@@ -179,8 +213,9 @@ private:
       for (const auto &fr : r.stacks[i].frames) {
         if (shown++ == 6)
           break;
-        f.evidence.push_back("  " + fr.function + " " + fr.file + ":" +
-                             std::to_string(fr.line) + " (" + fr.object + ")");
+        f.evidence.push_back("  " + fr.function + " " + original(o_, fr.file) +
+                             ":" + std::to_string(fr.line) + " (" + fr.object +
+                             ")");
       }
     }
     f.fingerprint = makeFingerprint(f.rule, f.location.file, f.function, key);
@@ -222,6 +257,8 @@ private:
   std::string target_;
   std::vector<std::string> dump_;
   bool done_ = false, hang_ = false, crash_ = false, crashReported_ = false;
+  bool stopping_ = false;
+  int pid_ = 0;
 
 public:
   unsigned long callsBefore_ = 0;
@@ -391,6 +428,7 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     opts.on_stderr_line = [&observer](const std::string &l) {
       observer.line(l);
     };
+    opts.on_start = [&observer](int pid) { observer.setPid(pid); };
     auto r =
         runProcess({o.interpreter.path, "-c", kDriverSource, cfg.dump()}, opts);
     if (observer.done()) {

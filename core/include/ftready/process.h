@@ -24,6 +24,8 @@ struct ProcessOptions {
   // a caller can act on output before the process ends.
   std::function<void(const std::string &)> on_stdout_line;
   std::function<void(const std::string &)> on_stderr_line;
+  // Called once the child runs, with its pid (to inspect or stop it).
+  std::function<void(int)> on_start;
 };
 
 inline ProcessOptions

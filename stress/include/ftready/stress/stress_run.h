@@ -20,6 +20,9 @@ struct StressOptions {
   std::string
       object_name;  // the .so's file name: frames in it are the extension's
   std::string root; // finding paths are relative to it
+  // The extension was built from a copy: (copy's folder, the original's) so
+  // that findings point at the user's files.
+  std::pair<std::string, std::string> built_from;
   unsigned threads = 4;
   double budget_seconds = 60;
   double hang_seconds = 30; // one round longer than this is a hang
