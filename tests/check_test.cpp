@@ -3,6 +3,7 @@
 // folder holds every format; a killed run leaves a report marked incomplete;
 // bad input is a clear error and exit 2.
 #include "ftready/process.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -80,13 +81,8 @@ TEST(Check, KilledRunLeavesAReportMarkedIncomplete) {
   std::vector<std::string> args = {
       FTREADY_BINARY, "-q", "check", corpus("cache_racy"),
       "--budget",     "5m", "-o",    out};
-  std::vector<char *> argv;
-  for (auto &a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ),
-            0);
+  pid_t pid = ftready::test::startProcess(args);
+  ASSERT_NE(pid, 0);
   // Wait for the stress run's first finding to reach report.json.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
   bool sawDynamic = false;

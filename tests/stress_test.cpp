@@ -3,6 +3,7 @@
 // within the budget, and a killed run leaves a readable JSONL.
 #include "ftready/finding.h"
 #include "ftready/process.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -154,13 +155,8 @@ TEST(Stress, KilledRunLeavesReadableJsonl) {
                                    "120s",
                                    "--jsonl",
                                    jsonl};
-  std::vector<char *> argv;
-  for (auto &a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ),
-            0);
+  pid_t pid = ftready::test::startProcess(args);
+  ASSERT_NE(pid, 0);
   // The import probe's FTR004 comes first; wait for it, then kill -9.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {

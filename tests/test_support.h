@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <spawn.h>
 #include <string>
+#include <vector>
+
+extern char **environ;
 
 namespace ftready::test {
 
@@ -24,6 +28,18 @@ inline std::string pythonInclude() {
 
 inline std::string managed(const std::string &flavour) {
   return managedInterpreterPath(cacheDirectory(), flavour);
+}
+
+// Starts a process and returns at once (to kill it mid-run); 0 on failure.
+inline pid_t startProcess(std::vector<std::string> args) {
+  std::vector<char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
+    return 0;
+  return pid;
 }
 
 } // namespace ftready::test

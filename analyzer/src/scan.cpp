@@ -103,14 +103,21 @@ public:
   std::vector<std::string> located;
 };
 
+// What the parse of one translation unit needs and where its results go;
+// owned by the worker thread that parses it.
+struct TuJob {
+  const ScanOptions &opts;
+  const ReportScope &scope;
+  const std::set<std::string> &watched;
+  const ErrorCollector &errors;
+  FileOutcome &out;
+};
+
 class ScanConsumer : public clang::ASTConsumer {
 public:
-  ScanConsumer(const ScanOptions &opts, const ReportScope &scope,
-               const std::set<std::string> &watched,
-               const analysis::MacroRecord &macros,
-               const ErrorCollector &errors, FileOutcome &out)
-      : opts_(opts), scope_(scope), watched_(watched), macros_(macros),
-        errors_(errors), out_(out) {}
+  ScanConsumer(const TuJob &job, const analysis::MacroRecord &macros)
+      : opts_(job.opts), scope_(job.scope), watched_(job.watched),
+        macros_(macros), errors_(job.errors), out_(job.out) {}
 
   void HandleTranslationUnit(clang::ASTContext &ctx) override {
     analysis::TuModel model(ctx, macros_, watched_);
@@ -167,47 +174,30 @@ private:
 
 class ScanAction : public clang::ASTFrontendAction {
 public:
-  ScanAction(const ScanOptions &opts, const ReportScope &scope,
-             const std::set<std::string> &watched, const ErrorCollector &errors,
-             FileOutcome &out)
-      : opts_(opts), scope_(scope), watched_(watched), errors_(errors),
-        out_(out) {}
+  explicit ScanAction(const TuJob &job) : job_(job) {}
 
   std::unique_ptr<clang::ASTConsumer>
   CreateASTConsumer(clang::CompilerInstance &ci, llvm::StringRef) override {
     ci.getPreprocessor().addPPCallbacks(
         std::make_unique<analysis::MacroRecorder>(ci.getPreprocessor(),
-                                                  watched_, macros_));
-    return std::make_unique<ScanConsumer>(opts_, scope_, watched_, macros_,
-                                          errors_, out_);
+                                                  job_.watched, macros_));
+    return std::make_unique<ScanConsumer>(job_, macros_);
   }
 
 private:
-  const ScanOptions &opts_;
-  const ReportScope &scope_;
-  const std::set<std::string> &watched_;
-  const ErrorCollector &errors_;
-  FileOutcome &out_;
+  const TuJob &job_;
   analysis::MacroRecord macros_;
 };
 
 class ScanActionFactory : public clang::tooling::FrontendActionFactory {
 public:
-  ScanActionFactory(const ScanOptions &opts, const ReportScope &scope,
-                    const std::set<std::string> &watched,
-                    const ErrorCollector &errors, FileOutcome &out)
-      : opts_(opts), scope_(scope), watched_(watched), errors_(errors),
-        out_(out) {}
+  explicit ScanActionFactory(const TuJob &job) : job_(job) {}
   std::unique_ptr<clang::FrontendAction> create() override {
-    return std::make_unique<ScanAction>(opts_, scope_, watched_, errors_, out_);
+    return std::make_unique<ScanAction>(job_);
   }
 
 private:
-  const ScanOptions &opts_;
-  const ReportScope &scope_;
-  const std::set<std::string> &watched_;
-  const ErrorCollector &errors_;
-  FileOutcome &out_;
+  const TuJob &job_;
 };
 
 std::vector<std::string> defaultFlags(const ScanOptions &opts) {
@@ -274,7 +264,8 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
   ErrorCollector errors;
   tool.setDiagnosticConsumer(&errors);
   tool.setPrintErrorMessage(false);
-  ScanActionFactory factory(opts, scope, watched, errors, out);
+  TuJob job{opts, scope, watched, errors, out};
+  ScanActionFactory factory(job);
   tool.run(&factory);
   unsigned shown = 0;
   for (size_t i = 0; i < errors.errors.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "expr_text.h"
 
 #include <clang/AST/ASTContext.h>
+#include <clang/AST/ParentMapContext.h>
 #include <clang/Basic/SourceManager.h>
 #include <clang/Lex/Lexer.h>
 
@@ -88,6 +89,27 @@ const clang::VarDecl *referencedVar(const clang::Expr *e) {
   if (auto *dre = llvm::dyn_cast<clang::DeclRefExpr>(e->IgnoreParenCasts()))
     return llvm::dyn_cast<clang::VarDecl>(dre->getDecl());
   return nullptr;
+}
+
+clang::DynTypedNode parentIgnoringCasts(const clang::Stmt *s,
+                                        clang::ASTContext &ctx) {
+  clang::DynTypedNode node = clang::DynTypedNode::create(*s);
+  for (;;) {
+    auto parents = ctx.getParents(node);
+    if (parents.empty())
+      return {};
+    node = parents[0];
+    const clang::Stmt *p = node.get<clang::Stmt>();
+    if (!p || !(llvm::isa<clang::ImplicitCastExpr>(p) ||
+                llvm::isa<clang::ParenExpr>(p) ||
+                llvm::isa<clang::CStyleCastExpr>(p)))
+      return node;
+  }
+}
+
+const clang::Stmt *parentStmtIgnoringCasts(const clang::Stmt *s,
+                                           clang::ASTContext &ctx) {
+  return parentIgnoringCasts(s, ctx).get<clang::Stmt>();
 }
 
 } // namespace ftready::analysis

@@ -2,7 +2,10 @@
 // a macro argument and the container an API is called on can be compared.
 #pragma once
 
+#include <clang/AST/ASTContext.h>
+#include <clang/AST/ASTTypeTraits.h>
 #include <clang/AST/Expr.h>
+#include <clang/AST/ParentMapContext.h>
 
 #include <string>
 
@@ -21,5 +24,14 @@ std::string baseObjectOf(const std::string &canonical);
 // The variable an expression names once casts and parentheses are gone, or
 // null.
 const clang::VarDecl *referencedVar(const clang::Expr *e);
+
+// The first node above `s` that is not a cast or parentheses (an empty node
+// at the top). Rules ask "how is this value used?" through it.
+clang::DynTypedNode parentIgnoringCasts(const clang::Stmt *s,
+                                        clang::ASTContext &ctx);
+
+// The same, when it is a statement (null for a declaration or the top).
+const clang::Stmt *parentStmtIgnoringCasts(const clang::Stmt *s,
+                                           clang::ASTContext &ctx);
 
 } // namespace ftready::analysis

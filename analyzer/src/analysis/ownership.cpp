@@ -71,29 +71,10 @@ const std::set<std::string> kRefcountOperations = {
     "_Py_TYPE",   "Py_IS_TYPE", "_Py_IsOwnedByCurrentThread",
 };
 
-const clang::Stmt *skipCasts(const clang::Stmt *s, clang::ASTContext &ctx,
-                             clang::DynTypedNode *parentOut) {
-  clang::DynTypedNode node = clang::DynTypedNode::create(*s);
-  for (;;) {
-    auto parents = ctx.getParents(node);
-    if (parents.empty())
-      return nullptr;
-    const clang::Stmt *p = parents[0].get<clang::Stmt>();
-    if (p && (llvm::isa<clang::ImplicitCastExpr>(p) ||
-              llvm::isa<clang::ParenExpr>(p) ||
-              llvm::isa<clang::CStyleCastExpr>(p))) {
-      node = parents[0];
-      continue;
-    }
-    *parentOut = parents[0];
-    return p;
-  }
-}
-
 // Does this use of the variable hand it to somebody who can keep it?
 bool publishes(const clang::DeclRefExpr *use, clang::ASTContext &ctx) {
-  clang::DynTypedNode parentNode;
-  const clang::Stmt *parent = skipCasts(use, ctx, &parentNode);
+  clang::DynTypedNode parentNode = parentIgnoringCasts(use, ctx);
+  const clang::Stmt *parent = parentNode.get<clang::Stmt>();
   if (!parent) {
     const auto *vd = parentNode.get<clang::VarDecl>();
     return vd && !vd->hasLocalStorage(); // static T *x = local;

@@ -24,25 +24,6 @@ struct BorrowedUse {
   std::string runsCodeBeforeOwned;
 };
 
-const clang::Stmt *parentSkippingCasts(const clang::Stmt *s,
-                                       clang::ASTContext &ctx) {
-  clang::DynTypedNode node = clang::DynTypedNode::create(*s);
-  for (;;) {
-    auto parents = ctx.getParents(node);
-    if (parents.empty())
-      return nullptr;
-    node = parents[0];
-    const clang::Stmt *p = node.get<clang::Stmt>();
-    if (p &&
-        (llvm::isa<clang::ImplicitCastExpr>(p) ||
-         llvm::isa<clang::ParenExpr>(p) || llvm::isa<clang::CStyleCastExpr>(p)))
-      continue;
-    if (!p && node.get<clang::VarDecl>())
-      return nullptr;
-    return p;
-  }
-}
-
 // A NULL test: `x != NULL`, `!x`, `if (x)`. Only tests existence.
 bool isNullTest(const clang::Stmt *use, const clang::Stmt *parent,
                 clang::ASTContext &ctx) {
@@ -123,7 +104,7 @@ BorrowedUse analyseUse(const clang::Expr *call, const clang::FunctionDecl *fn,
                        const analysis::TuModel &model) {
   clang::ASTContext &ctx = model.context();
   BorrowedUse use;
-  const clang::Stmt *parent = parentSkippingCasts(call, ctx);
+  const clang::Stmt *parent = analysis::parentStmtIgnoringCasts(call, ctx);
   const clang::VarDecl *holder = holderOf(call, ctx);
   unsigned fetch = model.offsetOf(call->getBeginLoc());
   if (!holder) {
@@ -145,7 +126,7 @@ BorrowedUse analyseUse(const clang::Expr *call, const clang::FunctionDecl *fn,
     unsigned at = model.offsetOf(ref->getBeginLoc());
     if (at <= fetch)
       continue;
-    const clang::Stmt *p = parentSkippingCasts(ref, ctx);
+    const clang::Stmt *p = analysis::parentStmtIgnoringCasts(ref, ctx);
     if (const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(p))
       if (bo->getOpcode() == clang::BO_Assign &&
           bo->getLHS()->IgnoreParenCasts() == ref)

@@ -1,5 +1,6 @@
 // FT006: reference-count and object-layout tricks that are wrong in the
 // free-threaded build.
+#include "../analysis/expr_text.h"
 #include "../analysis/ownership.h"
 #include "rule.h"
 
@@ -13,19 +14,9 @@ namespace {
 
 const clang::BinaryOperator *comparisonAround(const clang::Expr *e,
                                               clang::ASTContext &ctx) {
-  clang::DynTypedNode node = clang::DynTypedNode::create(*e);
-  for (;;) {
-    auto parents = ctx.getParents(node);
-    if (parents.empty())
-      return nullptr;
-    node = parents[0];
-    const auto *s = node.get<clang::Stmt>();
-    if (s && (llvm::isa<clang::ImplicitCastExpr>(s) ||
-              llvm::isa<clang::ParenExpr>(s)))
-      continue;
-    const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(s);
-    return bo && bo->isComparisonOp() ? bo : nullptr;
-  }
+  const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(
+      analysis::parentStmtIgnoringCasts(e, ctx));
+  return bo && bo->isComparisonOp() ? bo : nullptr;
 }
 
 // A comparison of a reference count with 1 or 2: "am I the only owner?".
