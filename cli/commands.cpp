@@ -141,6 +141,10 @@ void Commands::registerAll(CLI::App &app) {
   st->add_option("--format", stress_.format, "text, json or sarif")
       ->check(CLI::IsMember({"text", "json", "sarif"}));
   st->add_option("-o", stress_.output, "report file (default: stdout)");
+  st->add_option("--scenario", stress_.scenario,
+                 "Python file defining scenario(mod) -> [(name, callable, "
+                 "args)]: extra calls with their set-up")
+      ->check(CLI::ExistingFile);
   st->add_flag("--no-shims", stress_.no_shims,
                "do not link the C API shims into the extension");
   st->add_option("--shim-yield", stress_.shim_yield,
@@ -418,6 +422,8 @@ int Commands::stress() {
   o.seed = stress_.seed;
   o.iterations = stress_.iterations;
   o.hang_seconds = stress_.hang_seconds;
+  if (!stress_.scenario.empty())
+    o.scenario = fs::absolute(stress_.scenario).string();
   o.threads = stress_.threads
                   ? stress_.threads
                   : std::max(4u, 2 * std::thread::hardware_concurrency());

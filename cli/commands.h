@@ -56,6 +56,7 @@ struct StressArgs {
   std::string fail_on = "warning";
   bool no_shims = false;
   int shim_yield = 20;
+  std::string scenario;
 };
 
 struct CheckArgs {

@@ -78,8 +78,16 @@ def make_instance(cls, rng):
     return None
 
 
+def is_property(cls, attr):
+    import inspect
+    d = inspect.getattr_static(cls, attr, None)
+    return (inspect.isgetsetdescriptor(d) or inspect.ismemberdescriptor(d)
+            or isinstance(d, property))
+
+
 def discover(mod, rng):
-    """(name, receiver, attribute) for module functions and type methods."""
+    """(name, callable) for module functions, type methods and properties
+    (read and written, as "Type.prop (get)" / "Type.prop (set)")."""
     targets = []
     for name in sorted(dir(mod)):
         if name.startswith("_"):
@@ -93,11 +101,26 @@ def discover(mod, rng):
             for attr in sorted(vars(obj)):
                 if attr.startswith("__"):
                     continue
-                if callable(getattr(inst, attr, None)):
-                    targets.append((name + "." + attr, inst, attr))
+                if is_property(obj, attr):
+                    targets.append(("%s.%s (get)" % (name, attr),
+                                    lambda i=inst, a=attr: getattr(i, a)))
+                    targets.append(("%s.%s (set)" % (name, attr),
+                                    lambda v, i=inst, a=attr: setattr(i, a, v)))
+                elif callable(getattr(inst, attr, None)):
+                    targets.append((name + "." + attr, getattr(inst, attr)))
         elif callable(obj):
-            targets.append((name, mod, name))
+            targets.append((name, obj))
     return targets
+
+
+def scenario_targets(path, mod):
+    """A user scenario file, the way a test sets things up: it defines
+    scenario(mod) returning (name, callable, args) triples; lists, dicts and
+    objects in args are shared by all threads and mutated by the churn."""
+    namespace = {"__name__": "ftready_scenario", "mod": mod}
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), namespace)
+    return [(name, fn, tuple(args)) for name, fn, args in namespace["scenario"](mod)]
 
 
 def mutate_once(objects, rng):
@@ -116,12 +139,28 @@ def mutate_once(objects, rng):
             pass
 
 
-def run_rounds(fn, args, threads, rounds, iterations, mutators, rng):
+def replace_module_containers(mod, rng):
+    """Rebinds a module-level list or dict to a copy: code that cached the
+    old object, or reads the attribute twice, sees two different ones."""
+    names = [n for n, v in vars(mod).items()
+             if not n.startswith("__") and isinstance(v, (list, dict))]
+    if names:
+        n = rng.choice(names)
+        v = getattr(mod, n)
+        setattr(mod, n, type(v)(v))
+
+
+def run_rounds(fn, args, threads, rounds, iterations, mutators, rng, mod=None):
     """`rounds` barrier-started rounds of `iterations` calls per caller
     thread, the same threads throughout (a new thread per round would let
     thread start-up order the calls). Returns {exception type: count}."""
     shared = [a for a in args if isinstance(a, (list, dict, Plain))]
-    mutating = min(mutators, threads - 2) if shared else 0
+    # Module-level containers are only rebound to equal copies: clearing
+    # them would change what the module means, not test its thread safety.
+    module_level = mod is not None and any(
+        isinstance(v, (list, dict)) for n, v in vars(mod).items()
+        if not n.startswith("__"))
+    mutating = min(mutators, threads - 2) if shared or module_level else 0
     callers = threads - mutating
     barrier = threading.Barrier(threads)
     finished = [0]  # caller rounds finished, under lock
@@ -149,6 +188,8 @@ def run_rounds(fn, args, threads, rounds, iterations, mutators, rng):
                     if finished[0] >= callers * (r + 1):
                         break
                 mutate_once(shared, local)
+                if module_level and local.random() < 0.05:
+                    replace_module_containers(mod, local)
 
     pool = [threading.Thread(target=call) for _ in range(callers)]
     pool += [threading.Thread(target=churn, args=(rng.random(),)) for _ in range(mutating)]
@@ -188,12 +229,16 @@ def main():
         faulthandler.enable(all_threads=True)
     sys.path.insert(0, cfg["path"])
     mod = importlib.import_module(cfg["module"])
-    targets = [t for t in discover(mod, rng) if t[0] not in cfg["exclude"]]
+    targets = [(n, fn, None) for n, fn in discover(mod, rng)]
+    if cfg.get("scenario"):
+        targets += scenario_targets(cfg["scenario"], mod)
+    targets = [t for t in targets if t[0] not in cfg["exclude"]]
     hints = cfg.get("hints", [])
     prepared = []
-    for name, receiver, attr in targets:
-        fn = getattr(receiver, attr)
-        args = find_arguments(fn, rng)
+    for name, fn, given in targets:
+        # Said first: a crash while probing arguments is this target's.
+        emit("probe", target=name)
+        args = given if given is not None else find_arguments(fn, rng)
         if args is None:
             emit("skipped", target=name, reason="no accepted arguments found")
             continue
@@ -213,6 +258,7 @@ def main():
     while time.monotonic() < deadline and rounds < cfg["max_rounds"]:
         name, fn, args, weight, mutators = prepared[turn % len(prepared)]
         turn += 1
+        emit("probe", target=name)
         baseline = {}
         for _ in range(3):  # the same calls alone: which errors are normal
             try:
@@ -226,7 +272,7 @@ def main():
         # adds the native stacks (gdb) and stops the process.
         faulthandler.dump_traceback_later(cfg["hang_seconds"] * weight, exit=False)
         errors = run_rounds(fn, args, cfg["threads"], weight, cfg["iterations"],
-                            mutators, rng)
+                            mutators, rng, mod)
         faulthandler.cancel_dump_traceback_later()
         calls += cfg["iterations"] * cfg["threads"] * weight
         rounds += weight

@@ -31,7 +31,11 @@ Cache_get(Cache *self, PyObject *args)
         self->hits++;
         Py_END_CRITICAL_SECTION();
         PyObject *checked = PyObject_CallOneArg(factory, value);
-        Py_XDECREF(checked);
+        if (checked == NULL) {
+            Py_DECREF(value);
+            return NULL;
+        }
+        Py_DECREF(checked);
         return value;
     }
     Py_BEGIN_CRITICAL_SECTION(self);

@@ -26,7 +26,9 @@ Cache_get(Cache *self, PyObject *args)
     if (value != NULL) {
         self->hits++;
         PyObject *checked = PyObject_CallOneArg(factory, value);
-        Py_XDECREF(checked);
+        if (checked == NULL)
+            return NULL;
+        Py_DECREF(checked);
         return Py_NewRef(value);
     }
     if (PyErr_Occurred())

@@ -140,7 +140,9 @@ private:
       return;
     }
     std::string kind = e.value("event", "");
-    if (kind == "round") {
+    if (kind == "probe") {
+      target_ = e.value("target", ""); // a crash now is this target's
+    } else if (kind == "round") {
       target_ = e.value("target", "");
       if (std::find(summary_.exercised.begin(), summary_.exercised.end(),
                     target_) == summary_.exercised.end())
@@ -412,6 +414,7 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
                           {"max_rounds", o.max_rounds},
                           {"hang_seconds", o.hang_seconds},
                           {"tsan", o.interpreter.tsan},
+                          {"scenario", o.scenario},
                           {"exclude", excluded},
                           {"hints", nlohmann::json::array()}};
     for (const auto &[fn, rule] : o.hints)

@@ -35,6 +35,9 @@ struct StressOptions {
   // FT002/FT007: more concurrent callers).
   std::vector<std::pair<std::string, std::string>> hints; // (function, rule)
   std::string tsan_suppressions; // CPython's own file, if any
+  // A Python file defining scenario(mod) -> [(name, callable, args)]: extra
+  // targets with the setup a test would do.
+  std::string scenario;
   // Shims linked into the extension (see ExtensionSources::shims_library):
   // how often they hold a borrowed reference's window open, in 1/1000.
   bool shims = false;
