@@ -90,11 +90,16 @@ TEST(Cli, ToolchainListsTheManagedInterpreters) {
 TEST(Cli, ScanExitCodes) {
   EXPECT_EQ(ftready_({"scan", corpus("cache_racy")}).exit_code, 1);
   EXPECT_EQ(ftready_({"scan", corpus("cache_fixed")}).exit_code, 0);
-  // Only the FT004 note is left at --fail-on error... and FT001 is an error.
+  // With only FT004 on, the one finding is a note: below --fail-on warning,
+  // at --fail-on note.
   EXPECT_EQ(ftready_({"scan", "--rules", "FT004", "--fail-on", "warning",
                       corpus("cache_racy")})
                 .exit_code,
             0);
+  EXPECT_EQ(ftready_({"scan", "--rules", "FT004", "--fail-on", "note",
+                      corpus("cache_racy")})
+                .exit_code,
+            1);
   EXPECT_EQ(
       ftready_({"scan", "--rules", "FT999", corpus("cache_racy")}).exit_code,
       2);

@@ -66,7 +66,7 @@ print(json.dumps({
     in.include_dir = j.at("include").get<std::string>();
     in.ext_suffix = j.at("ext_suffix").get<std::string>();
     return in;
-  } catch (const std::exception &e) {
+  } catch (const std::exception &) {
     if (error)
       *error = path + " answered something other than a CPython probe";
     return std::nullopt;

@@ -91,7 +91,8 @@ public:
   RunObserver(const StressOptions &o, const StressEvents &ev,
               StressSummary &summary, std::set<std::string> &seenRaces,
               std::chrono::steady_clock::time_point t0)
-      : o_(o), ev_(ev), summary_(summary), seenRaces_(seenRaces), t0_(t0) {}
+      : o_(o), ev_(ev), summary_(summary), seenRaces_(seenRaces), t0_(t0),
+        callsBefore_(summary.calls), roundsBefore_(summary.rounds) {}
 
   void line(const std::string &l) {
     if (l.rfind(kMark, 0) == 0) {
@@ -262,9 +263,9 @@ private:
   bool stopping_ = false;
   int pid_ = 0;
 
-public:
-  unsigned long callsBefore_ = 0;
-  unsigned roundsBefore_ = 0;
+  // What the earlier child processes counted; this one's counts add to it.
+  unsigned long callsBefore_;
+  unsigned roundsBefore_;
 };
 
 Finding abortFinding(const StressOptions &o, const std::string &rule,
@@ -420,8 +421,6 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     for (const auto &[fn, rule] : o.hints)
       cfg["hints"].push_back({fn, rule});
     RunObserver observer(o, ev, summary, seen, t0);
-    observer.callsBefore_ = summary.calls;
-    observer.roundsBefore_ = summary.rounds;
     ProcessOptions opts;
     opts.env = childEnvironment(o, true);
     // The driver's own watchdog dumps the stacks first; this one catches a
