@@ -4,6 +4,7 @@
 
 #include "ftready/analyzer/scan.h"
 #include "ftready/interpreters.h"
+#include "ftready/project/project.h"
 #include "ftready/reports/readiness.h"
 #include "ftready/reports/render.h"
 #include "ftready/stress/extension_build.h"
@@ -27,6 +28,8 @@ namespace ftready::cli {
 namespace {
 
 constexpr int kUsageError = 2;
+// The verdict could not be decided (INCOMPLETE): a CI gate fails.
+constexpr int kIncomplete = 4;
 
 struct UsageFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -95,6 +98,27 @@ void applyConfig(const std::string &project, CheckArgs &a,
         a.fail_on = *s;
       if (k == "module" && given.module.empty())
         a.module = *s;
+    } else if (k == "modules" || k == "exclude-modules") {
+      auto *arr = node.as_array();
+      if (!arr)
+        throw bad(k, "an array of dotted module names");
+      for (auto &v : *arr) {
+        auto s = v.value<std::string>();
+        if (!s)
+          throw bad(k, "an array of dotted module names");
+        (k == "modules" ? a.modules : a.exclude_modules).insert(*s);
+      }
+    } else if (k == "build-cmd") {
+      auto s = node.value<std::string>();
+      if (!s)
+        throw bad(k, "a string");
+      if (given.build_cmd.empty())
+        a.build_cmd = *s;
+    } else if (k == "include-vendored") {
+      auto b = node.value<bool>();
+      if (!b)
+        throw bad(k, "true or false");
+      a.include_vendored = a.include_vendored || *b;
     } else if (k == "severity") {
       auto *t = node.as_table();
       if (!t)
@@ -109,52 +133,6 @@ void applyConfig(const std::string &project, CheckArgs &a,
     } else {
       throw UsageFailure(file.string() + ": unknown key [tool.ftready] " + k);
     }
-  }
-}
-
-// The extension's sources and its module name (its PyInit_<name>).
-std::pair<std::vector<std::string>, std::string>
-extensionOf(const std::vector<std::string> &paths) {
-  static const std::regex init(R"(PyInit_([A-Za-z_][A-Za-z0-9_]*)\s*\()");
-  std::vector<std::string> sources;
-  std::string module;
-  for (const auto &p : paths) {
-    std::vector<fs::path> files;
-    if (fs::is_directory(p)) {
-      for (const auto &e : fs::recursive_directory_iterator(p))
-        if (e.is_regular_file() &&
-            (e.path().extension() == ".c" || e.path().extension() == ".cc" ||
-             e.path().extension() == ".cpp"))
-          files.push_back(e.path());
-    } else if (fs::is_regular_file(p)) {
-      files.push_back(p);
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto &f : files) {
-      sources.push_back(fs::absolute(f).string());
-      std::ifstream in(f);
-      std::string text((std::istreambuf_iterator<char>(in)), {});
-      std::smatch m;
-      if (module.empty() && std::regex_search(text, m, init))
-        module = m[1];
-    }
-  }
-  return {sources, module};
-}
-
-// setup.py, or a pyproject.toml whose build backend is setuptools.
-bool isSetuptoolsProject(const std::string &project) {
-  if (fs::exists(fs::path(project) / "setup.py"))
-    return true;
-  fs::path py = fs::path(project) / "pyproject.toml";
-  if (!fs::exists(py))
-    return false;
-  try {
-    auto doc = toml::parse_file(py.string());
-    auto backend = doc["build-system"]["build-backend"].value<std::string>();
-    return backend && backend->rfind("setuptools", 0) == 0;
-  } catch (const toml::parse_error &) {
-    return false; // reported by applyConfig
   }
 }
 
@@ -196,6 +174,108 @@ private:
   std::string dir_;
   std::ofstream jsonl_;
 };
+
+} // namespace
+
+namespace {
+
+// The modules the stress run takes: all the build produced, less those
+// [tool.ftready] excludes, or only those it names.
+std::vector<stress::ModuleTarget>
+modulesToStress(const project::ProjectBuild &b, const CheckArgs &a) {
+  std::vector<stress::ModuleTarget> out;
+  for (const auto &m : b.modules) {
+    if (!a.module.empty() && m.name != a.module &&
+        m.name.substr(m.name.rfind('.') + 1) != a.module)
+      continue;
+    if (!a.modules.empty() && !a.modules.count(m.name))
+      continue;
+    if (a.exclude_modules.count(m.name))
+      continue;
+    out.push_back(
+        {m.name, m.import_dir, fs::path(m.path).filename().string()});
+  }
+  return out;
+}
+
+analyzer::ScanOptions scanOptionsFor(const project::ProjectBuild &b,
+                                     const CheckArgs &a,
+                                     const Interpreter &release) {
+  analyzer::ScanOptions so;
+  project::ScanPlan plan = project::scanPlan(b);
+  if (!plan.files.empty()) {
+    so.paths = plan.files;
+    so.compile_commands_dir = plan.compile_commands_dir;
+    so.root = plan.root;
+    so.report_roots = {plan.root};
+  } else {
+    // Nothing compiled: the sources with the interpreter's headers, so the
+    // report still shows what can be seen (the verdict cannot be READY).
+    so.paths = a.paths;
+    so.python_include = release.include_dir;
+    so.root = a.project;
+  }
+  so.extra_args = a.extra_args;
+  so.jobs = std::max(1u, std::thread::hardware_concurrency());
+  so.rules = splitList(a.rules);
+  so.cache_dir = cacheDirectory() + "/scan-cache";
+  return so;
+}
+
+// Paths of the build copy, in diagnostics, as the user's.
+std::string shown(const project::ProjectBuild &b, const std::string &path) {
+  std::string orig = project::toOriginal(b, path);
+  fs::path rel = fs::path(orig).lexically_relative(b.source_root);
+  return rel.empty() || rel.native().rfind("..", 0) == 0 ? orig : rel.string();
+}
+
+reports::ModuleCoverage coverageOf(const stress::ModuleRun &run) {
+  reports::ModuleCoverage c;
+  const auto &s = run.summary;
+  c.name = run.target.name;
+  c.imported = s.import.ok && s.import.error.empty();
+  c.declares_support = s.import.ok && !s.import.gil_after;
+  c.calls = s.calls;
+  c.rounds = s.rounds;
+  c.seconds = s.elapsed_seconds;
+  c.budget = run.budget_seconds;
+  c.exercised = s.exercised;
+  c.never_exercised = s.skipped;
+  std::string err = s.import.error;
+  if (!err.empty()) {
+    // The last line of a traceback says what went wrong.
+    while (!err.empty() && err.back() == '\n')
+      err.pop_back();
+    c.problem = err.substr(err.rfind('\n') + 1).substr(0, 300);
+  } else if (c.imported && s.calls == 0) {
+    c.problem = s.exercised.empty() && s.skipped.empty()
+                    ? "no callable was discovered"
+                    : "nothing was called";
+  }
+  return c;
+}
+
+void addCoverage(reports::Readiness &facts,
+                 const std::vector<stress::ModuleRun> &runs) {
+  std::set<std::string> never;
+  bool allDeclare = !runs.empty();
+  for (const auto &run : runs) {
+    auto c = coverageOf(run);
+    facts.stress_ran |= c.imported;
+    facts.calls += c.calls;
+    facts.rounds += c.rounds;
+    facts.seconds += c.seconds;
+    allDeclare &= c.imported && c.declares_support;
+    std::string prefix = runs.size() > 1 ? c.name + ": " : "";
+    for (const auto &e : c.exercised)
+      facts.exercised.push_back(prefix + e);
+    for (const auto &e : c.never_exercised)
+      if (never.insert(prefix + e).second)
+        facts.never_exercised.push_back(prefix + e);
+    facts.modules.push_back(std::move(c));
+  }
+  facts.declares_support = allDeclare;
+}
 
 } // namespace
 
@@ -249,113 +329,131 @@ int Commands::check() {
     std::cerr << "ftready: error: " << err << "\n";
     return kUsageError;
   }
+  reports::RunSummary summary;
+  summary.root = fs::absolute(a.project).lexically_normal().string();
+  summary.baseline_given = !a.baseline.empty();
+  summary.incomplete = true;
+  reports::Readiness facts;
+  facts.evidence_tracked = true;
+  facts.races_detectable = tsan->tsan;
+  facts.module = a.module;
 
-  // 1. Static analysis.
-  analyzer::ScanOptions so;
-  so.paths = a.paths;
-  so.python_include = release->include_dir;
-  so.root = a.project;
-  so.jobs = std::max(1u, std::thread::hardware_concurrency());
-  so.rules = splitList(a.rules);
-  so.cache_dir = cacheDirectory() + "/scan-cache";
+  // 1. The project's own build, once, with every compiler call recorded; it
+  //    is also the ThreadSanitizer build the stress run loads.
+  project::WorkDir work("ftready-check");
+  std::string kindWhy;
+  project::BuildRequest req;
+  req.project = a.project;
+  req.kind = project::chooseBuildKind(a.project, a.build_cmd,
+                                      a.compile_commands, &kindWhy);
+  req.build_cmd = a.build_cmd;
+  req.compdb_dir = a.compile_commands;
+  req.interpreter = *tsan;
+  req.work_dir = work.path();
+  req.wrapper = FTREADY_CC_WRAPPER;
+  req.cflags = a.extra_args;
+  req.ldflags = stress::shimLinkFlags(FTREADY_SHIMS_LIBRARY);
+  facts.build = project::toString(req.kind);
+  project::ProjectBuild built;
+  if (req.kind == project::BuildKind::Unsupported) {
+    built.source_root = summary.root;
+    built.tree = summary.root;
+    built.problems.push_back({"ftready cannot run this project's build: " +
+                                  kindWhy,
+                              "give --build-cmd, or --compile-commands"});
+  } else {
+    log_->info("building {} ({}) with {}", a.project, facts.build, tsan->path);
+    built = project::build(req);
+    std::ofstream(a.output + "/build.log") << built.log;
+  }
+  facts.built = built.ok;
+  for (const auto &p : built.problems)
+    facts.build_problems.push_back({p.what, p.fix});
+  facts.units_compiled = static_cast<unsigned>(built.units.size());
+
+  // 2. Static analysis of exactly what the build compiled.
   analyzer::ScanResult scanned;
   try {
-    scanned = analyzer::scan(so);
+    // A build that succeeded compiling nothing has nothing to scan; one that
+    // failed is scanned with default flags, for what can be seen.
+    if (!(built.ok && built.units.empty()))
+      scanned = analyzer::scan(scanOptionsFor(built, a, *release));
   } catch (const analyzer::UsageError &e) {
-    std::cerr << "ftready: error: " << e.what() << "\n";
-    return kUsageError;
+    if (built.units.empty()) {
+      summary.diagnostics.push_back({a.project, e.what()});
+    } else {
+      std::cerr << "ftready: error: " << e.what() << "\n";
+      return kUsageError;
+    }
   }
+  if (!a.include_vendored)
+    project::markVendored(scanned.findings, built);
+  for (auto &f : project::cythonDirectiveFindings(summary.root))
+    scanned.findings.push_back(std::move(f));
   for (auto &f : scanned.findings) {
     if (auto it = a.severity.find(f.rule); it != a.severity.end())
       f.severity = it->second;
     out.stream(f);
   }
-  reports::RunSummary summary;
-  summary.root = fs::absolute(a.project).lexically_normal().string();
   summary.files_scanned = scanned.files_scanned;
-  summary.baseline_given = !a.baseline.empty();
+  facts.units_scanned = built.units.empty() ? 0 : scanned.files_scanned;
+  facts.units_parsed =
+      facts.units_scanned - static_cast<unsigned>(scanned.unparsed.size());
+  for (const auto &u : scanned.unparsed)
+    facts.unparsed.push_back(shown(built, u));
   for (const auto &d : scanned.diagnostics)
-    summary.diagnostics.push_back({d.file, d.message});
-  reports::Readiness facts;
-  auto [sources, module] = extensionOf(a.paths);
-  facts.module = a.module.empty() ? module : a.module;
-  summary.incomplete = true;
+    summary.diagnostics.push_back({shown(built, d.file), d.message});
+  if (built.ok || !built.units.empty()) {
+    for (const auto &f : project::notBuiltSources(built.tree, built.units,
+                                                  scanned.included))
+      facts.not_built.push_back(f);
+  }
   out.write(scanned.findings, summary, false);
 
-  // 2. Build and stress, steered by the static findings.
+  // 3. Every module the build produced, stressed in turn on a shared budget.
   std::vector<Finding> dynamics;
-  if (facts.module.empty()) {
+  auto modules = modulesToStress(built, a);
+  if (!modules.empty()) {
+    stress::StressOptions o;
+    o.interpreter = *tsan;
+    o.root = summary.root;
+    if (built.tree != built.source_root)
+      o.built_from = {built.tree, built.source_root};
+    o.threads = a.threads
+                    ? a.threads
+                    : std::max(4u, 2 * std::thread::hardware_concurrency());
+    o.shims = true;
+    o.tsan_suppressions =
+        (fs::path(tsan->path).parent_path().parent_path().parent_path() /
+         "tsan-suppressions.txt")
+            .string();
+    for (const auto &f : scanned.findings)
+      if (!f.function.empty())
+        o.hints.push_back({f.function, f.rule});
+    facts.threads = o.threads;
+    stress::StressEvents ev;
+    ev.on_finding = [&](const Finding &f) {
+      out.stream(f);
+      dynamics.push_back(f);
+      // Keep report.json current: a killed run still leaves it.
+      out.write(reports::mergeFindings(scanned.findings, dynamics), summary,
+                false);
+    };
+    double left = std::max(10.0, *budget - elapsed());
+    facts.budget = left;
+    auto runs = stress::stressModules(modules, o, left, ev);
+    addCoverage(facts, runs);
+  } else if (!built.modules.empty()) {
     summary.diagnostics.push_back(
-        {a.project, "no PyInit_<name> found: stress run skipped (set "
-                    "[tool.ftready] module)"});
-  } else {
-    std::string buildDir = (fs::temp_directory_path() /
-                            ("ftready-check-" + std::to_string(::getpid())))
-                               .string();
-    stress::BuiltExtension built;
-    if (isSetuptoolsProject(a.project)) {
-      std::string built_module;
-      built =
-          stress::buildProject(a.project, *tsan, setuptoolsDirectory(),
-                               FTREADY_SHIMS_LIBRARY, buildDir, &built_module);
-      if (a.module.empty() && built.ok)
-        facts.module = built_module;
-    } else {
-      built = stress::buildExtension(
-          {sources, facts.module, {}, FTREADY_SHIMS_LIBRARY}, *tsan, buildDir);
-    }
-    if (!built.ok) {
-      summary.diagnostics.push_back(
-          {a.project, "the extension did not build with ThreadSanitizer: " +
-                          built.log.substr(0, 500)});
-    } else {
-      stress::StressOptions o;
-      o.interpreter = *tsan;
-      o.module = facts.module;
-      o.module_dir = built.directory;
-      o.object_name = fs::path(built.path).filename().string();
-      o.root = summary.root;
-      if (isSetuptoolsProject(a.project))
-        o.built_from = {built.directory, summary.root};
-      o.threads = a.threads
-                      ? a.threads
-                      : std::max(4u, 2 * std::thread::hardware_concurrency());
-      o.budget_seconds = std::max(10.0, *budget - elapsed());
-      o.shims = true;
-      o.tsan_suppressions =
-          (fs::path(tsan->path).parent_path().parent_path().parent_path() /
-           "tsan-suppressions.txt")
-              .string();
-      for (const auto &f : scanned.findings)
-        if (!f.function.empty())
-          o.hints.push_back({f.function, f.rule});
-      stress::StressEvents ev;
-      ev.on_finding = [&](const Finding &f) {
-        out.stream(f);
-        dynamics.push_back(f);
-        // Keep report.json current: a killed run still leaves it.
-        out.write(reports::mergeFindings(scanned.findings, dynamics), summary,
-                  false);
-      };
-      auto s = stress::runStress(o, ev);
-      fs::remove_all(buildDir);
-      facts.stress_ran = s.import.ok && s.import.error.empty();
-      facts.declares_support = s.import.ok && !s.import.gil_after;
-      facts.calls = s.calls;
-      facts.threads = o.threads;
-      facts.rounds = s.rounds;
-      facts.seconds = s.elapsed_seconds;
-      facts.budget = o.budget_seconds;
-      facts.exercised = s.exercised;
-      facts.never_exercised = s.skipped;
-      if (!s.import.error.empty())
-        summary.diagnostics.push_back(
-            {a.project,
-             "the module did not run: " + s.import.error.substr(0, 500)});
-    }
+        {a.project, "every built module was excluded by --module or "
+                    "[tool.ftready] modules/exclude-modules"});
+    for (const auto &m : built.modules)
+      facts.modules.push_back({m.name, false, "excluded from the run"});
   }
+  if (facts.module.empty() && facts.modules.size() == 1)
+    facts.module = facts.modules.front().name;
 
-  // 3. Merge, judge, report.
+  // 4. Merge, judge, report.
   auto merged = reports::mergeFindings(scanned.findings, dynamics);
   reports::applyBaseline(merged, baseline);
   summary.readiness = reports::judge(merged, facts);
@@ -366,8 +464,12 @@ int Commands::check() {
   for (const auto &r : summary.readiness.reasons)
     std::cout << "  - " << r << "\n";
   std::cout << "reports in " << a.output << "/\n";
-  bool notReady = summary.readiness.verdict == "NOT READY";
-  return notReady ? 1 : reports::exitCodeFor(merged, *parseSeverity(a.fail_on));
+  const std::string &v = summary.readiness.verdict;
+  if (v == "NOT READY")
+    return 1;
+  if (v == "INCOMPLETE")
+    return kIncomplete;
+  return reports::exitCodeFor(merged, *parseSeverity(a.fail_on));
 }
 
 } // namespace ftready::cli

@@ -2,6 +2,7 @@
 
 #include "ftready/analyzer/scan.h"
 #include "ftready/interpreters.h"
+#include "ftready/project/project.h"
 #include "ftready/process.h"
 #include "ftready/reports/render.h"
 #include "ftready/stress/extension_build.h"
@@ -68,13 +69,14 @@ bool writeOutput(const std::string &path, const std::string &text,
 
 void Commands::registerAll(CLI::App &app) {
   auto *scan = app.add_subcommand("scan", "static analysis of C/C++ sources");
-  scan->add_option("paths", scan_.paths, "source files or folders")->required();
+  scan->add_option("paths", scan_.paths, "source files or folders");
   scan->add_option("-p", scan_.compdb, "folder holding compile_commands.json");
   scan->add_option("--python", scan_.python,
                    "interpreter whose headers to use without -p (default: "
                    "the managed 3.13t)");
   scan->add_option("--extra-arg", scan_.extra_args,
-                   "extra compiler argument (repeatable)");
+                   "extra compiler argument (repeatable)")
+      ->allow_extra_args(false);
   scan->add_option("-j", scan_.jobs, "parallel translation units")
       ->check(CLI::Range(1u, 256u));
   scan->add_option("--rules", scan_.rules, "comma-separated rule ids");
@@ -88,6 +90,14 @@ void Commands::registerAll(CLI::App &app) {
       ->check(CLI::IsMember({"note", "warning", "error"}));
   scan->add_option("--root", scan_.root,
                    "paths in the report are relative to it (default: .)");
+  scan->add_option("--from-build", scan_.from_build,
+                   "a project folder: run its own build once and scan exactly "
+                   "the units it compiles, with its flags");
+  scan->add_option("--build-cmd", scan_.build_cmd,
+                   "with --from-build: the command that builds it (default: "
+                   "setup.py / pyproject.toml with setuptools)");
+  scan->add_flag("--include-vendored", scan_.include_vendored,
+                 "count findings in vendored code like the project's own");
   scan->add_flag("--no-cache", scan_.no_cache,
                  "parse every file again (default: reuse the results of "
                  "unchanged translation units from the cache)");
@@ -176,6 +186,18 @@ void Commands::registerAll(CLI::App &app) {
                  "lowest severity that fails the run (default warning)")
       ->check(CLI::IsMember({"note", "warning", "error"}));
   ck->add_option("-o", check_.output, "report folder (default ftready-report)");
+  ck->add_option("--build-cmd", check_.build_cmd,
+                 "the command that builds the project (default: setup.py, "
+                 "or pyproject.toml with setuptools), run once in a copy");
+  ck->add_option("--compile-commands", check_.compile_commands,
+                 "folder of an existing build's compile_commands.json "
+                 "(meson, CMake) and its built modules");
+  ck->add_option("--extra-arg", check_.extra_args,
+                 "extra compiler argument for the build and the scan "
+                 "(repeatable)")
+      ->allow_extra_args(false);
+  ck->add_flag("--include-vendored", check_.include_vendored,
+               "count findings in vendored code like the project's own");
 }
 
 int Commands::run(const CLI::App &sub) {
@@ -272,6 +294,11 @@ int Commands::scan() {
   opts.jobs = scan_.jobs;
   opts.rules = splitList(scan_.rules);
   opts.root = scan_.root;
+  if (opts.paths.empty() && scan_.from_build.empty()) {
+    std::cerr << "ftready: error: give source files or folders, or "
+                 "--from-build PROJECT\n";
+    return kUsageError;
+  }
   if (!scan_.no_cache) {
     try {
       opts.cache_dir = cacheDirectory() + "/scan-cache";
@@ -279,7 +306,8 @@ int Commands::scan() {
       // no HOME and no FTREADY_CACHE: scan without a cache
     }
   }
-  if (opts.compile_commands_dir.empty()) {
+  std::optional<Interpreter> in;
+  if (opts.compile_commands_dir.empty() || !scan_.from_build.empty()) {
     std::string python = scan_.python;
     if (python.empty()) {
       try {
@@ -290,13 +318,50 @@ int Commands::scan() {
       }
     }
     std::string why;
-    auto in = probeInterpreter(python, &why);
+    in = probeInterpreter(python, &why);
     if (!in) {
       std::cerr << "ftready: error: no usable interpreter for headers: " << why
                 << " (run scripts/toolchain.sh, or pass --python or -p)\n";
       return kUsageError;
     }
     opts.python_include = in->include_dir;
+  }
+  // --from-build: the project's own build decides what is scanned, and how.
+  std::unique_ptr<project::WorkDir> work;
+  project::ProjectBuild built;
+  if (!scan_.from_build.empty()) {
+    if (!fs::is_directory(scan_.from_build)) {
+      std::cerr << "ftready: error: no such project folder '"
+                << scan_.from_build << "'\n";
+      return kUsageError;
+    }
+    work = std::make_unique<project::WorkDir>("ftready-scan");
+    std::string why;
+    project::BuildRequest req;
+    req.project = scan_.from_build;
+    req.kind = project::chooseBuildKind(scan_.from_build, scan_.build_cmd,
+                                        scan_.compdb, &why);
+    req.build_cmd = scan_.build_cmd;
+    req.compdb_dir = scan_.compdb;
+    req.interpreter = *in;
+    req.work_dir = work->path();
+    req.wrapper = FTREADY_CC_WRAPPER;
+    req.cflags = scan_.extra_args;
+    if (req.kind != project::BuildKind::Unsupported)
+      built = project::build(req);
+    project::ScanPlan plan = project::scanPlan(built);
+    if (plan.files.empty()) {
+      std::cerr << "ftready: error: the build of '" << scan_.from_build
+                << "' compiled nothing" << (why.empty() ? "" : ": " + why)
+                << "\n";
+      for (const auto &p : built.problems)
+        std::cerr << "  " << p.what << "\n    to fix: " << p.fix << "\n";
+      return kUsageError;
+    }
+    opts.paths = plan.files;
+    opts.compile_commands_dir = plan.compile_commands_dir;
+    opts.root = plan.root;
+    opts.report_roots = {plan.root};
   }
   std::set<std::string> baseline;
   if (!scan_.baseline.empty()) {
@@ -314,9 +379,23 @@ int Commands::scan() {
     std::cerr << "ftready: error: " << e.what() << "\n";
     return kUsageError;
   }
+  if (work && !scan_.include_vendored)
+    project::markVendored(result.findings, built);
   reports::applyBaseline(result.findings, baseline);
   reports::RunSummary summary;
-  summary.root = fs::absolute(opts.root).lexically_normal().string();
+  summary.root = work ? built.source_root
+                      : fs::absolute(opts.root).lexically_normal().string();
+  if (work) {
+    for (auto &d : result.diagnostics)
+      d.file = project::toOriginal(built, d.file);
+    for (const auto &p : built.problems)
+      result.diagnostics.push_back(
+          {built.source_root, "build: " + p.what + " (to fix: " + p.fix + ")"});
+    summary.facts.push_back(
+        {"build", std::string(project::toString(built.kind)) + ", " +
+                      std::to_string(built.units.size()) +
+                      " units compiled" + (built.ok ? "" : ", FAILED")});
+  }
   summary.files_scanned = result.files_scanned;
   summary.baseline_given = !scan_.baseline.empty();
   summary.facts.push_back(
@@ -432,6 +511,7 @@ int Commands::stress() {
                "found, data races are not",
                interp->path);
   std::string builtDir; // removed at the end: a temporary build
+  std::unique_ptr<project::WorkDir> work; // a project's build copy
   if (!stress_.sources.empty()) {
     if (stress_.module.empty()) {
       std::cerr << "ftready: error: --sources needs --module NAME\n";
@@ -464,29 +544,43 @@ int Commands::stress() {
     o.module_dir = built.directory;
     o.object_name = fs::path(built.path).filename().string();
   } else if (fs::is_directory(stress_.target)) {
-    std::string out = (fs::temp_directory_path() /
-                       ("ftready-stress-" + std::to_string(::getpid())))
-                          .string();
-    std::string module;
-    auto built = stress::buildProject(
-        stress_.target, *interp, setuptoolsDirectory(),
-        stress_.no_shims ? "" : FTREADY_SHIMS_LIBRARY, out, &module);
-    if (!built.ok) {
-      fs::remove_all(out);
-      std::cerr << "ftready: error: the project did not build:\n"
-                << built.log.substr(
-                       built.log.size() > 4000 ? built.log.size() - 4000 : 0)
-                << "\n";
+    // A project: its own build, through the one place that knows projects.
+    work = std::make_unique<project::WorkDir>("ftready-stress");
+    std::string why;
+    project::BuildRequest req;
+    req.project = stress_.target;
+    req.kind = project::chooseBuildKind(stress_.target, "", "", &why);
+    req.interpreter = *interp;
+    req.work_dir = work->path();
+    req.wrapper = FTREADY_CC_WRAPPER;
+    req.cflags = stress_.cflags;
+    if (!stress_.no_shims)
+      req.ldflags = stress::shimLinkFlags(FTREADY_SHIMS_LIBRARY);
+    auto built = req.kind == project::BuildKind::Unsupported
+                     ? project::ProjectBuild{}
+                     : project::build(req);
+    const project::ExtensionModule *chosen = nullptr;
+    for (const auto &m : built.modules)
+      if (!chosen && (stress_.module.empty() || m.name == stress_.module))
+        chosen = &m;
+    if (!built.ok || !chosen) {
+      std::cerr << "ftready: error: the project did not build an extension "
+                   "module"
+                << (why.empty() ? "" : ": " + why) << "\n";
+      for (const auto &p : built.problems)
+        std::cerr << "  " << p.what << "\n    to fix: " << p.fix << "\n";
       return kUsageError;
     }
-    builtDir = out;
-    o.built_from = {built.directory,
-                    fs::absolute(stress_.target).lexically_normal().string()};
-    if (!o.built_from.second.empty() && o.built_from.second.back() == '/')
-      o.built_from.second.pop_back();
-    o.module = stress_.module.empty() ? module : stress_.module;
-    o.module_dir = built.directory;
-    o.object_name = fs::path(built.path).filename().string();
+    for (const auto &m : built.modules)
+      if (&m != chosen)
+        log_->info("module {} also built: stress it with --module {} (ftready "
+                   "check stresses every module)",
+                   m.name, m.name);
+    if (built.tree != built.source_root)
+      o.built_from = {built.tree, built.source_root};
+    o.module = chosen->name;
+    o.module_dir = chosen->import_dir;
+    o.object_name = fs::path(chosen->path).filename().string();
     o.shims = !stress_.no_shims;
     o.shim_yield_permille = stress_.shim_yield;
   } else if (!stress_.target.empty()) {

@@ -29,6 +29,11 @@ struct ScanArgs {
   std::string fail_on = "warning";
   std::string root = ".";
   bool no_cache = false;
+  // --from-build PROJECT: scan exactly what the project's own build
+  // compiles, with its flags (the build runs once, with the managed 3.13t).
+  std::string from_build;
+  std::string build_cmd;
+  bool include_vendored = false;
 };
 
 struct ToolchainArgs {
@@ -71,6 +76,12 @@ struct CheckArgs {
   std::string rules;
   std::string module;
   std::map<std::string, Severity> severity; // [tool.ftready.severity]
+  std::string build_cmd;             // instead of setup.py / pyproject
+  std::string compile_commands;      // an existing build's database folder
+  std::vector<std::string> extra_args; // to the scan (and CFLAGS)
+  bool include_vendored = false;
+  std::set<std::string> modules;         // [tool.ftready] modules
+  std::set<std::string> exclude_modules; // [tool.ftready] exclude-modules
 };
 
 struct ReportArgs {

@@ -145,6 +145,29 @@ build_flavour() {
   echo "[toolchain] $flavour $version built in $(( $(now) - t0 ))s: $exe"
 }
 
+# setuptools (and, through it, distutils) for every flavour: the release
+# flavour's pip installs Debian's wheel into the -tsan flavour's
+# site-packages (it has no pip of its own). Checked by importing, so an
+# existing build gains it without a rebuild.
+ensure_setuptools() {
+  local flavour="$1" exe pip_exe site log
+  exe=$(interpreter_of "$CACHE/python/$flavour/prefix" "$flavour")
+  [ -x "$exe" ] || return 0
+  if "$exe" -c 'import setuptools, distutils.core' >/dev/null 2>&1; then return 0; fi
+  pip_exe=$(interpreter_of "$CACHE/python/${flavour%-tsan}/prefix" "${flavour%-tsan}")
+  [ -x "$pip_exe" ] || die "$flavour needs ${flavour%-tsan} (its pip) to install setuptools"
+  fetch_setuptools_wheel
+  site=$("$exe" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+  log="$CACHE/python/$flavour/setuptools.log"
+  step "install setuptools (offline) into $flavour"
+  PYTHON_GIL=0 "$pip_exe" -m pip install --no-index --disable-pip-version-check --upgrade \
+    --target "$site" "$CACHE"/wheels/setuptools-*.whl >"$log" 2>&1 ||
+    fail_step "install setuptools into $flavour" "$log"
+  "$exe" -c 'import setuptools, distutils.core' >>"$log" 2>&1 ||
+    fail_step "setuptools in $flavour does not import" "$log"
+  step_done
+}
+
 list_flavours() {
   for f in 3.13t 3.13t-tsan 3.14t 3.14t-tsan; do
     local home="$CACHE/python/$f"
@@ -164,6 +187,7 @@ for f in "${FLAVOURS[@]}"; do
   case "$f" in 3.13t|3.13t-tsan|3.14t|3.14t-tsan) ;; *) die "unknown flavour '$f' (3.13t, 3.13t-tsan, 3.14t, 3.14t-tsan)" ;; esac
   rc=0
   build_flavour "$f" || rc=$?
+  if [ $rc -eq 0 ] && [[ "$f" == *-tsan ]]; then ensure_setuptools "$f"; fi
   if [ $rc -ne 0 ]; then
     case "$f" in 3.14t*) echo "[toolchain] $f is optional: skipped" >&2 ;; *) status=$rc ;; esac
   fi

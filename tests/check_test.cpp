@@ -12,6 +12,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <tuple>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -124,6 +126,174 @@ TEST(Check, BadInputIsAUsageError) {
             2);
   fs::remove_all(project);
   fs::remove_all(out);
+}
+
+// Active findings of a report as (rule, file, line, function, status).
+std::set<std::tuple<std::string, std::string, unsigned, std::string,
+                    std::string>>
+findingsOf(const nlohmann::json &report, bool staticOnly) {
+  std::set<std::tuple<std::string, std::string, unsigned, std::string,
+                      std::string>>
+      out;
+  for (const auto &f : report["findings"])
+    if (!staticOnly || f["rule"].get<std::string>().rfind("FTR", 0) != 0)
+      out.insert({f["rule"], f["file"], f["line"].get<unsigned>(),
+                  f["function"], f["status"]});
+  return out;
+}
+
+unsigned leftoverWorkDirs() {
+  unsigned n = 0;
+  for (const auto &e : fs::directory_iterator(fs::temp_directory_path()))
+    n += e.path().filename().string().rfind("ftready-check-", 0) == 0 &&
+         e.path().filename().string().rfind("ftready-check-test-", 0) != 0;
+  return n;
+}
+
+// The build's own view: a setup.py that imports distutils builds; exactly
+// the units it compiled are scanned, with its flags (the shared header has
+// an #error without them), the header's finding reported; tools/ is listed
+// as not built; the vendored library's findings are kept apart; both
+// modules are imported and called.
+TEST(Check, MultiModuleProjectIsBuiltScannedAndStressedModuleByModule) {
+  std::string out = scratch("multi");
+  unsigned before = leftoverWorkDirs();
+  auto r = check({corpus("multimodule_project"), "--budget", "30s", "-o", out});
+  auto j = readJson(out + "/report.json");
+  ASSERT_FALSE(j.is_discarded()) << r.err;
+  const auto &e = j["readiness"]["evidence"];
+  EXPECT_EQ(e["build"], "setup.py");
+  EXPECT_TRUE(e["built"].get<bool>()) << r.out;
+  EXPECT_EQ(e["units_compiled"], 3);
+  EXPECT_EQ(e["units_scanned"], 3);
+  EXPECT_EQ(e["units_parsed"], 3);
+  EXPECT_EQ(e["not_built"], nlohmann::json::array({"tools/dump.c"}));
+  EXPECT_TRUE(e["gaps"].empty()) << e.dump(1);
+  std::set<std::string> names;
+  for (const auto &m : e["modules"]) {
+    names.insert(m["name"].get<std::string>());
+    EXPECT_TRUE(m["imported"].get<bool>()) << m.dump();
+    EXPECT_GT(m["calls"].get<unsigned long>(), 0u) << m.dump();
+    EXPECT_TRUE(m["declares_support"].get<bool>());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"ftmulti._names", "ftmulti._tally"}));
+  // Static findings, exact: statuses aside (a race may confirm them).
+  std::set<std::tuple<std::string, std::string, unsigned, std::string>> got,
+      vendored;
+  for (const auto &f : j["findings"]) {
+    if (f["rule"].get<std::string>().rfind("FTR", 0) == 0)
+      continue;
+    auto key = std::make_tuple(f["rule"].get<std::string>(),
+                               f["file"].get<std::string>(),
+                               f["line"].get<unsigned>(),
+                               f["function"].get<std::string>());
+    (f["status"] == "vendored" ? vendored : got).insert(key);
+  }
+  using K = std::tuple<std::string, std::string, unsigned, std::string>;
+  EXPECT_EQ(got, (std::set<K>{{"FT002", "src/ftmulti_common.h", 14,
+                               "ftmulti_count_call"},
+                              {"FT002", "src/tally.c", 12, "add"}}))
+      << j["findings"].dump(1);
+  EXPECT_EQ(vendored,
+            (std::set<K>{
+                {"FT002", "src/third_party/minilib/minilib.c", 12, "minilib_add"},
+                {"FT005", "src/third_party/minilib/minilib.c", 10,
+                 "minilib_add"}}));
+  // The unguarded total races under 4 threads on every run (hundreds of
+  // thousands of calls), and the race is placed on the line that writes it.
+  EXPECT_EQ(j["readiness"]["verdict"], "NOT READY") << j["readiness"].dump(1);
+  EXPECT_EQ(r.exit_code, 1);
+  bool raceOnTotal = false;
+  for (const auto &f : j["findings"])
+    raceOnTotal |= f["file"] == "src/tally.c" && f["line"] == 12 &&
+                   f["status"] == "confirmed";
+  EXPECT_TRUE(raceOnTotal) << j.dump(1);
+  EXPECT_EQ(leftoverWorkDirs(), before);
+  EXPECT_TRUE(fs::exists(out + "/build.log"));
+  fs::remove_all(out);
+}
+
+TEST(Check, MissingHeaderIsIncompleteNamesTheHeaderAndFailsTheGate) {
+  std::string out = scratch("missing");
+  unsigned before = leftoverWorkDirs();
+  auto r = check({corpus("missing_header_project"), "--budget", "20s", "-o",
+                  out});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  auto j = readJson(out + "/report.json");
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["readiness"]["verdict"], "INCOMPLETE");
+  const auto &e = j["readiness"]["evidence"];
+  EXPECT_FALSE(e["built"].get<bool>());
+  ASSERT_FALSE(e["gaps"].empty());
+  EXPECT_EQ(e["gaps"][0]["what"],
+            "header 'ftready_corpus_absent_dep.h' not found");
+  EXPECT_NE(e["gaps"][0]["fix"].get<std::string>().find("-dev package"),
+            std::string::npos);
+  for (const auto &reason : j["readiness"]["reasons"])
+    EXPECT_EQ(reason.get<std::string>().find("declare Py_MOD_GIL_NOT_USED"),
+              std::string::npos)
+        << reason;
+  EXPECT_NE(r.out.find("verdict: INCOMPLETE"), std::string::npos);
+  EXPECT_EQ(leftoverWorkDirs(), before);
+  fs::remove_all(out);
+}
+
+TEST(Check, PurePythonFallbackIsNeverReady) {
+  std::string out = scratch("pure");
+  auto r =
+      check({corpus("pure_python_project"), "--budget", "20s", "-o", out});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  auto j = readJson(out + "/report.json");
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["readiness"]["verdict"], "INCOMPLETE");
+  const auto &e = j["readiness"]["evidence"];
+  EXPECT_TRUE(e["built"].get<bool>());
+  EXPECT_TRUE(e["modules"].empty());
+  EXPECT_EQ(e["units_compiled"], 0);
+  EXPECT_EQ(e["not_built"], nlohmann::json::array({"purepkg/_speedups.c"}));
+  ASSERT_EQ(e["gaps"].size(), 1u);
+  EXPECT_NE(e["gaps"][0]["what"].get<std::string>().find(
+                "no extension module for this Python"),
+            std::string::npos);
+  EXPECT_TRUE(j["findings"].empty()); // not built, not scanned
+  fs::remove_all(out);
+}
+
+// ftready scan --from-build sees what the build sees; a plain scan of the
+// same folder cannot parse the shared header (its #error needs the build's
+// -DFTMULTI_STRICT) and parses the tool the build never compiles.
+TEST(Scan, FromBuildScansExactlyWhatTheBuildCompiles) {
+  std::string json = scratch("from-build.json");
+  auto r = ftready::runProcess(
+      {FTREADY_BINARY, "-q", "scan", "--no-cache", "--from-build",
+       corpus("multimodule_project"), "--format", "json", "-o", json},
+      ftready::withTimeout(600));
+  EXPECT_EQ(r.exit_code, 1) << r.err; // FT002 warnings
+  auto j = readJson(json);
+  ASSERT_FALSE(j.is_discarded()) << r.err;
+  EXPECT_EQ(j["summary"]["files_scanned"], 3);
+  EXPECT_TRUE(j["diagnostics"].empty()) << j["diagnostics"].dump(1);
+  auto f = findingsOf(j, true);
+  using K = std::tuple<std::string, std::string, unsigned, std::string,
+                       std::string>;
+  EXPECT_EQ(f, (std::set<K>{
+                   {"FT002", "src/ftmulti_common.h", 14, "ftmulti_count_call",
+                    "static-only"},
+                   {"FT002", "src/tally.c", 12, "add", "static-only"},
+                   {"FT002", "src/third_party/minilib/minilib.c", 12,
+                    "minilib_add", "vendored"},
+                   {"FT005", "src/third_party/minilib/minilib.c", 10,
+                    "minilib_add", "vendored"}}));
+  auto plain = ftready::runProcess({FTREADY_BINARY, "-q", "scan", "--no-cache",
+                                    "--format", "json", "-o", json,
+                                    corpus("multimodule_project")},
+                                   ftready::withTimeout(600));
+  EXPECT_EQ(plain.exit_code, 2);
+  auto p = readJson(json);
+  ASSERT_FALSE(p.is_discarded());
+  EXPECT_NE(p["diagnostics"].dump().find("FTMULTI_STRICT"), std::string::npos)
+      << p["diagnostics"].dump(1);
+  fs::remove(json);
 }
 
 } // namespace

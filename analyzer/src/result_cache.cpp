@@ -51,10 +51,12 @@ std::optional<CachedOutcome> ResultCache::load(const std::string &key) const {
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.contains("dependencies"))
     return std::nullopt;
-  for (const auto &d : j["dependencies"])
+  CachedOutcome out;
+  for (const auto &d : j["dependencies"]) {
     if (stamp(d["path"].get<std::string>()) != d["stamp"].get<std::string>())
       return std::nullopt;
-  CachedOutcome out;
+    out.dependencies.push_back(d["path"].get<std::string>());
+  }
   out.findings = j["findings"].get<std::vector<Finding>>();
   for (const auto &d : j["diagnostics"])
     out.diagnostics.push_back({d["file"].get<std::string>(),

@@ -36,6 +36,7 @@ struct FileOutcome {
   std::vector<ScanDiagnostic> diagnostics;
   std::vector<std::string> dependencies; // every file the parse read
   bool fromCache = false;
+  bool parseFailed = false;
 };
 
 // The files whose findings are reported: under a scanned folder, or next to
@@ -62,6 +63,14 @@ std::string absolutePath(const std::string &p) {
   std::error_code ec;
   fs::path a = fs::absolute(p, ec);
   return (ec ? fs::path(p) : a).lexically_normal().string();
+}
+
+// A file name of the translation unit made absolute against the directory
+// its compile command ran in (not this process's).
+std::string absoluteInTu(const clang::SourceManager &sm, llvm::StringRef name) {
+  llvm::SmallString<256> path(name);
+  sm.getFileManager().makeAbsolutePath(path);
+  return absolutePath(path.str().str());
 }
 
 std::set<std::string> watchedApis() {
@@ -136,7 +145,7 @@ public:
       rule->onEndOfTranslationUnit();
     const auto &sm = ctx.getSourceManager();
     for (auto it = sm.fileinfo_begin(); it != sm.fileinfo_end(); ++it)
-      out_.dependencies.push_back(it->first->getName().str());
+      out_.dependencies.push_back(absoluteInTu(sm, it->first->getName()));
   }
 
 private:
@@ -149,7 +158,7 @@ private:
     clang::PresumedLoc p = sm.getPresumedLoc(at);
     if (p.isInvalid())
       return;
-    std::string file = absolutePath(p.getFilename());
+    std::string file = absoluteInTu(sm, p.getFilename());
     if (!scope_.contains(file))
       return;
     Finding f;
@@ -258,6 +267,9 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
                             out.diagnostics.end());
     out.findings = std::move(hit->findings);
     out.diagnostics = std::move(hit->diagnostics);
+    out.dependencies = std::move(hit->dependencies);
+    for (const auto &d : out.diagnostics)
+      out.parseFailed |= d.message.rfind("parse error", 0) == 0;
     out.fromCache = true;
     return out;
   }
@@ -273,6 +285,7 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
     if (errors.errors[i].message.find("no member named 'ob_refcnt'") !=
         std::string::npos)
       continue;
+    out.parseFailed = true;
     if (shown++ < 3)
       out.diagnostics.push_back(
           {file,
@@ -286,6 +299,13 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
 ReportScope scopeOf(const ScanOptions &opts) {
   ReportScope scope;
   scope.relativeTo = absolutePath(opts.root.empty() ? "." : opts.root);
+  if (!opts.report_roots.empty()) {
+    for (const auto &r : opts.report_roots) {
+      std::string dir = absolutePath(r);
+      scope.roots.push_back(dir.back() == '/' ? dir : dir + '/');
+    }
+    return scope;
+  }
   for (const auto &p : opts.paths) {
     std::error_code ec;
     std::string a = absolutePath(p);
@@ -378,7 +398,14 @@ ScanResult scan(const ScanOptions &opts) {
   std::set<
       std::tuple<std::string, std::string, unsigned, unsigned, std::string>>
       seen; // a header included by several files reports once
-  for (auto &o : outcomes) {
+  std::set<std::string> included;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    auto &o = outcomes[i];
+    if (o.parseFailed)
+      result.unparsed.push_back(sources.files[i]);
+    for (const auto &d : o.dependencies)
+      if (d != sources.files[i] && scope.contains(d))
+        included.insert(d);
     result.files_from_cache += o.fromCache ? 1 : 0;
     for (auto &f : o.findings)
       if (seen.insert({f.rule, f.location.file, f.location.line,
@@ -388,6 +415,7 @@ ScanResult scan(const ScanOptions &opts) {
     for (auto &d : o.diagnostics)
       result.diagnostics.push_back(std::move(d));
   }
+  result.included.assign(included.begin(), included.end());
   result.files_scanned = static_cast<unsigned>(sources.files.size());
   dropCythonNoise(sources.cython, scope, result);
   result.suppressed = applySuppressions(result.findings, scope.relativeTo);

@@ -35,6 +35,8 @@ const char *toString(Status s) {
     return "suppressed";
   case Status::Baselined:
     return "baselined";
+  case Status::Vendored:
+    return "vendored";
   }
   return "static-only";
 }
@@ -48,7 +50,7 @@ std::optional<Severity> parseSeverity(const std::string &s) {
 
 std::optional<Status> parseStatus(const std::string &s) {
   for (Status v : {Status::StaticOnly, Status::DynamicOnly, Status::Confirmed,
-                   Status::Suppressed, Status::Baselined})
+                   Status::Suppressed, Status::Baselined, Status::Vendored})
     if (s == toString(v))
       return v;
   return std::nullopt;

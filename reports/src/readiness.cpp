@@ -13,7 +13,8 @@ namespace ftready::reports {
 namespace {
 
 bool isActive(const Finding &f) {
-  return f.status != Status::Suppressed && f.status != Status::Baselined;
+  return f.status != Status::Suppressed && f.status != Status::Baselined &&
+         f.status != Status::Vendored;
 }
 
 // Which static rules a run-time finding can confirm. A race is what FT001,
@@ -163,6 +164,8 @@ const char *toString(Verdict v) {
     return "READY WITH WARNINGS";
   case Verdict::NotReady:
     return "NOT READY";
+  case Verdict::Incomplete:
+    return "INCOMPLETE";
   }
   return "NOT READY";
 }
@@ -203,6 +206,71 @@ std::vector<Finding> mergeFindings(const std::vector<Finding> &statics,
   return out;
 }
 
+namespace {
+
+std::string listed(const std::vector<std::string> &items, size_t most = 5) {
+  std::string s;
+  for (size_t i = 0; i < items.size() && i < most; ++i)
+    s += (i ? ", " : "") + items[i];
+  if (items.size() > most)
+    s += " and " + std::to_string(items.size() - most) + " more";
+  return s;
+}
+
+// What the verdict is missing: a build, a full parse, every module imported
+// and called. Empty when the evidence is whole.
+std::vector<Gap> gapsOf(const Readiness &r) {
+  std::vector<Gap> gaps;
+  if (!r.evidence_tracked) {
+    if (!r.stress_ran)
+      gaps.push_back({"the stress run did not run", "see the diagnostics"});
+    return gaps;
+  }
+  if (!r.built) {
+    gaps.insert(gaps.end(), r.build_problems.begin(), r.build_problems.end());
+    if (r.build_problems.empty())
+      gaps.push_back({"the build failed", "see build.log in the report folder"});
+  }
+  if (r.built && r.units_compiled == 0 && !r.modules.empty())
+    gaps.push_back({"the build compiled no C or C++ source",
+                    "give the build that compiles the extension (--build-cmd) "
+                    "or its compile_commands.json (--compile-commands)"});
+  if (r.units_scanned < r.units_compiled)
+    gaps.push_back({std::to_string(r.units_compiled - r.units_scanned) +
+                        " of " + std::to_string(r.units_compiled) +
+                        " compiled units were not scanned",
+                    "see the diagnostics"});
+  if (!r.unparsed.empty())
+    gaps.push_back(
+        {std::to_string(r.unparsed.size()) + " of " +
+             std::to_string(r.units_scanned) +
+             " compiled units did not parse: " + listed(r.unparsed),
+         "give the include folders and macros they need with --extra-arg "
+         "-I<dir>/-D<macro> (or CPPFLAGS), as the build's own flags do"});
+  if (r.built && r.modules.empty())
+    gaps.push_back(
+        {"the build produced no extension module for this Python, so nothing "
+         "ran: a pure-Python fallback is not evidence of readiness",
+         "make the build compile the extension for 3.13t (a switch that skips "
+         "it, a compiler it did not find), or give --build-cmd"});
+  for (const auto &m : r.modules) {
+    if (!m.imported)
+      gaps.push_back({"module " + m.name + " did not import" +
+                          (m.problem.empty() ? "" : ": " + m.problem),
+                      "make it importable by the managed interpreter: its "
+                      "package's run-time dependencies on PYTHONPATH, or a "
+                      "--scenario that sets it up"});
+    else if (m.calls == 0)
+      gaps.push_back({"the stress run made no calls to module " + m.name +
+                          (m.problem.empty() ? "" : ": " + m.problem),
+                      "give a --scenario file whose calls set up its objects, "
+                      "or a larger --budget"});
+  }
+  return gaps;
+}
+
+} // namespace
+
 Readiness judge(const std::vector<Finding> &merged, Readiness r) {
   r.present = true;
   r.reasons.clear();
@@ -240,22 +308,29 @@ Readiness judge(const std::vector<Finding> &merged, Readiness r) {
     r.reasons.push_back(std::to_string(warnings) +
                         " static findings of severity warning, not confirmed "
                         "at run time");
+  r.gaps = gapsOf(r);
   if (confirmed || dynamicOnly || errors)
     r.verdict = toString(Verdict::NotReady);
+  else if (!r.gaps.empty())
+    r.verdict = toString(Verdict::Incomplete);
   else if (warnings || other)
     r.verdict = toString(Verdict::ReadyWithWarnings);
   else
     r.verdict = toString(Verdict::Ready);
+  for (const auto &g : r.gaps)
+    r.reasons.push_back("could not decide: " + g.what + " (to fix: " + g.fix +
+                        ")");
   if (r.verdict == std::string("READY"))
     r.reasons.push_back(
         onlyFt004 && !r.declares_support
             ? "no hazard found: declare Py_MOD_GIL_NOT_USED"
             : "no hazard found, and the module already declares "
               "Py_MOD_GIL_NOT_USED");
-  if (!r.stress_ran)
-    r.reasons.push_back("the stress run did not run: nothing was confirmed "
-                        "at run time");
-  else if (!r.never_exercised.empty())
+  if (r.stress_ran && !r.races_detectable)
+    r.reasons.push_back("the stress run used an interpreter without "
+                        "ThreadSanitizer: crashes, hangs and errors were "
+                        "looked for, data races were not (use 3.13t-tsan)");
+  if (r.stress_ran && !r.never_exercised.empty())
     r.reasons.push_back(std::to_string(r.never_exercised.size()) +
                         " callables were never exercised by the stress run");
   return r;
@@ -270,6 +345,39 @@ std::string effortOf(const Finding &f) {
     return "M";
   return "L";
 }
+
+namespace {
+
+// What the verdict rests on, a line each: build, parse, every module's run.
+std::vector<std::string> evidenceLines(const Readiness &r) {
+  std::vector<std::string> out;
+  if (!r.evidence_tracked)
+    return out;
+  out.push_back("build: " + r.build + (r.built ? ", built" : ", FAILED"));
+  out.push_back("translation units: " + std::to_string(r.units_compiled) +
+                " compiled, " + std::to_string(r.units_scanned) +
+                " scanned, " + std::to_string(r.units_parsed) + " parsed");
+  for (const auto &m : r.modules) {
+    std::string line = "module " + m.name + ": ";
+    if (!m.imported)
+      line += "did not import";
+    else
+      line += std::to_string(m.calls) + " calls in " +
+              std::to_string(m.rounds) + " rounds, " +
+              std::to_string(static_cast<int>(m.seconds)) + " s of " +
+              std::to_string(static_cast<int>(m.budget)) + " s; " +
+              std::to_string(m.exercised.size()) + " targets exercised, " +
+              std::to_string(m.never_exercised.size()) + " never";
+    if (!m.problem.empty())
+      line += " (" + m.problem + ")";
+    out.push_back(line);
+  }
+  if (!r.not_built.empty())
+    out.push_back("not built, not scanned: " + listed(r.not_built, 12));
+  return out;
+}
+
+} // namespace
 
 std::string renderMarkdown(const std::vector<Finding> &findings,
                            const RunSummary &summary) {
@@ -303,6 +411,11 @@ std::string renderMarkdown(const std::vector<Finding> &findings,
     for (const auto &e : r.never_exercised)
       md << " `" << e << "`";
     md << "\n";
+  }
+  if (auto lines = evidenceLines(r); !lines.empty()) {
+    md << "\n## What the verdict rests on\n\n";
+    for (const auto &l : lines)
+      md << "- " << l << "\n";
   }
   auto rules = countBy(findings, true);
   auto files = countBy(findings, false);
@@ -367,15 +480,24 @@ std::string renderMarkdown(const std::vector<Finding> &findings,
       }
     }
   }
-  unsigned suppressed = 0, baselined = 0;
+  unsigned suppressed = 0, baselined = 0, vendored = 0;
   for (const auto &f : findings) {
     suppressed += f.status == Status::Suppressed;
     baselined += f.status == Status::Baselined;
+    vendored += f.status == Status::Vendored;
+  }
+  if (vendored) {
+    md << "\n## Vendored code (outside the verdict)\n\n";
+    for (const auto &f : findings)
+      if (f.status == Status::Vendored)
+        md << "- " << f.rule << " " << f.location.file << ":"
+           << f.location.line << " `" << f.function << "`: " << f.message
+           << "\n";
   }
   if (suppressed || baselined) {
     md << "\n## Suppressed and baselined\n\n";
     for (const auto &f : findings)
-      if (!isActive(f))
+      if (f.status == Status::Suppressed || f.status == Status::Baselined)
         md << "- " << toString(f.status) << ": " << f.rule << " "
            << f.location.file << ":" << f.location.line << " `" << f.function
            << "`"
@@ -389,9 +511,10 @@ std::string renderMarkdown(const std::vector<Finding> &findings,
 std::string renderHtml(const std::vector<Finding> &findings,
                        const RunSummary &summary) {
   const Readiness &r = summary.readiness;
-  std::string verdictClass = r.verdict == "READY"       ? "ready"
-                             : r.verdict == "NOT READY" ? "not-ready"
-                                                        : "warnings";
+  std::string verdictClass = r.verdict == "READY"         ? "ready"
+                             : r.verdict == "NOT READY"   ? "not-ready"
+                             : r.verdict == "INCOMPLETE"  ? "not-ready"
+                                                          : "warnings";
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<title>ftready readiness report</title><style>"
@@ -426,6 +549,8 @@ std::string renderHtml(const std::vector<Finding> &findings,
       h << " <code>" << escapeXml(e) << "</code>";
     h << "</li>";
   }
+  for (const auto &l : evidenceLines(r))
+    h << "<li>" << escapeXml(l) << "</li>";
   h << "</ul>\n<h2>Charts</h2>\n"
     << svgBars("Findings by rule", countBy(findings, true)) << "\n"
     << svgBars("Findings by file", countBy(findings, false))

@@ -14,11 +14,13 @@ namespace ftready::reports {
 namespace {
 
 bool isActive(const Finding &f) {
-  return f.status != Status::Suppressed && f.status != Status::Baselined;
+  return f.status != Status::Suppressed && f.status != Status::Baselined &&
+         f.status != Status::Vendored;
 }
 
 struct Counts {
-  unsigned errors = 0, warnings = 0, notes = 0, suppressed = 0, baselined = 0;
+  unsigned errors = 0, warnings = 0, notes = 0, suppressed = 0, baselined = 0,
+           vendored = 0;
 };
 
 Counts countOf(const std::vector<Finding> &findings) {
@@ -28,6 +30,8 @@ Counts countOf(const std::vector<Finding> &findings) {
       ++c.suppressed;
     else if (f.status == Status::Baselined)
       ++c.baselined;
+    else if (f.status == Status::Vendored)
+      ++c.vendored;
     else if (f.severity == Severity::Error)
       ++c.errors;
     else if (f.severity == Severity::Warning)
@@ -102,6 +106,78 @@ std::string renderText(const std::vector<Finding> &findings,
   return out.str();
 }
 
+namespace {
+
+nlohmann::json gapsJson(const std::vector<Gap> &gaps) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto &g : gaps)
+    a.push_back({{"what", g.what}, {"fix", g.fix}});
+  return a;
+}
+
+std::vector<Gap> gapsOf(const nlohmann::json &a) {
+  std::vector<Gap> out;
+  for (const auto &g : a)
+    out.push_back({g.value("what", ""), g.value("fix", "")});
+  return out;
+}
+
+nlohmann::json evidenceJson(const Readiness &r) {
+  nlohmann::json modules = nlohmann::json::array();
+  for (const auto &m : r.modules)
+    modules.push_back({{"name", m.name},
+                       {"imported", m.imported},
+                       {"problem", m.problem},
+                       {"declares_support", m.declares_support},
+                       {"calls", m.calls},
+                       {"rounds", m.rounds},
+                       {"seconds", m.seconds},
+                       {"budget", m.budget},
+                       {"exercised", m.exercised},
+                       {"never_exercised", m.never_exercised}});
+  return {{"build", r.build},
+          {"built", r.built},
+          {"build_problems", gapsJson(r.build_problems)},
+          {"units_compiled", r.units_compiled},
+          {"units_scanned", r.units_scanned},
+          {"units_parsed", r.units_parsed},
+          {"unparsed", r.unparsed},
+          {"not_built", r.not_built},
+          {"modules", modules},
+          {"races_detectable", r.races_detectable},
+          {"gaps", gapsJson(r.gaps)}};
+}
+
+void readEvidence(const nlohmann::json &e, Readiness &o) {
+  o.evidence_tracked = true;
+  o.build = e.value("build", "");
+  o.built = e.value("built", false);
+  o.build_problems = gapsOf(e.value("build_problems", nlohmann::json::array()));
+  o.units_compiled = e.value("units_compiled", 0u);
+  o.units_scanned = e.value("units_scanned", 0u);
+  o.units_parsed = e.value("units_parsed", 0u);
+  o.unparsed = e.value("unparsed", std::vector<std::string>{});
+  o.not_built = e.value("not_built", std::vector<std::string>{});
+  o.races_detectable = e.value("races_detectable", true);
+  o.gaps = gapsOf(e.value("gaps", nlohmann::json::array()));
+  for (const auto &m : e.value("modules", nlohmann::json::array())) {
+    ModuleCoverage c;
+    c.name = m.value("name", "");
+    c.imported = m.value("imported", false);
+    c.problem = m.value("problem", "");
+    c.declares_support = m.value("declares_support", false);
+    c.calls = m.value("calls", 0ul);
+    c.rounds = m.value("rounds", 0u);
+    c.seconds = m.value("seconds", 0.0);
+    c.budget = m.value("budget", 0.0);
+    c.exercised = m.value("exercised", std::vector<std::string>{});
+    c.never_exercised = m.value("never_exercised", std::vector<std::string>{});
+    o.modules.push_back(std::move(c));
+  }
+}
+
+} // namespace
+
 std::string renderJson(const std::vector<Finding> &findings,
                        const RunSummary &summary) {
   Counts c = countOf(findings);
@@ -115,7 +191,8 @@ std::string renderJson(const std::vector<Finding> &findings,
                   {"warnings", c.warnings},
                   {"notes", c.notes},
                   {"suppressed", c.suppressed},
-                  {"baselined", c.baselined}};
+                  {"baselined", c.baselined},
+                  {"vendored", c.vendored}};
   j["findings"] = findings;
   j["run"] = nlohmann::json::object();
   for (const auto &[k, v] : summary.facts)
@@ -129,6 +206,8 @@ std::string renderJson(const std::vector<Finding> &findings,
         {"threads", r.threads},       {"rounds", r.rounds},
         {"seconds", r.seconds},       {"budget", r.budget},
         {"exercised", r.exercised},   {"never_exercised", r.never_exercised}};
+    if (r.evidence_tracked)
+      j["readiness"]["evidence"] = evidenceJson(r);
   }
   j["diagnostics"] = nlohmann::json::array();
   for (const auto &d : summary.diagnostics)
@@ -233,6 +312,9 @@ std::string renderSarif(const std::vector<Finding> &findings,
     if (f.status == Status::Suppressed)
       r["suppressions"] = {
           {{"kind", "inSource"}, {"justification", f.suppression_reason}}};
+    else if (f.status == Status::Vendored)
+      r["suppressions"] = {{{"kind", "external"},
+                            {"justification", "vendored code"}}};
     if (summary.baseline_given)
       r["baselineState"] = f.status == Status::Baselined ? "unchanged" : "new";
     results.push_back(r);
@@ -358,6 +440,8 @@ RunSummary readSummary(const std::string &path) {
     o.budget = r.value("budget", 0.0);
     o.exercised = r.value("exercised", std::vector<std::string>{});
     o.never_exercised = r.value("never_exercised", std::vector<std::string>{});
+    if (r.contains("evidence") && r["evidence"].is_object())
+      readEvidence(r["evidence"], o);
   }
   return s;
 }

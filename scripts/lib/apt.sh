@@ -4,13 +4,50 @@
 
 APTDIR="$CACHE/apt"
 
+# The Debian archive this machine's own apt uses: FTREADY_DEBIAN_MIRROR, else
+# the first URI of a main-suite entry (not -security, -updates or
+# -backports) in the deb822 *.sources files or the one-line sources.list
+# files. No archive address is written into the project.
+debian_mirror() {
+  if [ -n "${FTREADY_DEBIAN_MIRROR:-}" ]; then echo "${FTREADY_DEBIAN_MIRROR%/}"; return 0; fi
+  local etc="${FTREADY_APT_ETC:-/etc/apt}" uri
+  uri=$(
+    for f in "$etc"/sources.list.d/*.sources; do
+      [ -f "$f" ] || continue
+      # deb822: paragraphs of "Key: value" lines, blank-line separated.
+      awk 'BEGIN { RS=""; FS="\n" }
+        { uris=""; suites=""; enabled=1
+          for (i = 1; i <= NF; i++) {
+            if ($i ~ /^URIs:/) { uris=$i; sub(/^URIs:[ \t]*/, "", uris) }
+            if ($i ~ /^Suites:/) { suites=$i; sub(/^Suites:[ \t]*/, "", suites) }
+            if ($i ~ /^Enabled:[ \t]*no/) enabled=0
+          }
+          if (!enabled) next
+          n = split(suites, s, /[ \t]+/)
+          for (k = 1; k <= n; k++) if (s[k] != "" && s[k] !~ /-/) { split(uris, u, /[ \t]+/); print u[1]; exit }
+        }' "$f"
+    done
+    for f in "$etc"/sources.list "$etc"/sources.list.d/*.list; do
+      [ -f "$f" ] || continue
+      sed -e 's/\[[^]]*\]//' "$f" | awk '$1 ~ /^deb(-src)?$/ && $3 !~ /-/ { print $2 }'
+    done | head -n 1
+  )
+  uri=$(echo "$uri" | grep -v -i security | head -n 1)
+  if [ -z "$uri" ]; then
+    echo "[apt] no Debian archive found in $etc (sources.list, sources.list.d); set FTREADY_DEBIAN_MIRROR" >&2
+    return 1
+  fi
+  echo "${uri%/}"
+}
+
 apt_private() {
   local suite="$1"; shift
-  local dir="$APTDIR/$suite"
+  local dir="$APTDIR/$suite" mirror
+  mirror=$(debian_mirror) || return 1
   mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
   cat >"$dir/sources.list" <<EOF2
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main
 EOF2
   "$@" -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
     -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" \

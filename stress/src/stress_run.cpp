@@ -170,19 +170,23 @@ private:
 
   void race(const TsanReport &r) {
     ++summary_.tsan_reports;
+    // The place to fix: each access stack's first frame in the project's
+    // own sources (interpreter and libc frames stay as evidence).
+    std::vector<std::string> roots = {o_.built_from.first, o_.root};
     std::vector<const StackFrame *> tops;
     for (const auto &s : r.stacks)
-      if (const StackFrame *f = topFrameIn(s, o_.object_name))
-        tops.push_back(f);
+      if (isAccessStack(s))
+        if (const StackFrame *f = ownFrame(s, o_.object_name, roots))
+          tops.push_back(f);
     if (tops.empty()) {
       ++summary_.tsan_reports_outside;
       return;
     }
-    // One finding per pair of top extension frames. Within one build lines
-    // do not drift, so function:line keeps two races of one function apart.
+    // One finding per pair of racing source lines (file:line), however
+    // many reports TSan prints for it.
     std::vector<std::string> pair;
     for (const auto *f : tops)
-      pair.push_back(f->function + ":" + std::to_string(f->line));
+      pair.push_back(original(o_, f->file) + ":" + std::to_string(f->line));
     std::sort(pair.begin(), pair.end());
     pair.resize(std::min<size_t>(pair.size(), 2));
     std::string key = r.kind;

@@ -72,10 +72,42 @@ std::vector<TsanReport> parseTsanReports(const std::string &output) {
   return reports;
 }
 
-const StackFrame *topFrameIn(const TsanStack &stack,
-                             const std::string &object) {
+bool isAccessStack(const TsanStack &stack) {
+  const std::string &t = stack.title;
+  for (const char *p : {"Write", "Read", "Previous write", "Previous read",
+                        "Atomic", "Previous atomic"})
+    if (t.rfind(p, 0) == 0)
+      return true;
+  return t.empty();
+}
+
+namespace {
+
+bool underAny(const std::string &file,
+              const std::vector<std::string> &roots) {
+  for (const auto &r : roots)
+    if (!r.empty() && file.rfind(r.back() == '/' ? r : r + "/", 0) == 0)
+      return true;
+  return false;
+}
+
+bool isInterpreterOrSystemFile(const std::string &file) {
+  return file.rfind("/usr/", 0) == 0 ||
+         file.find("/include/python3") != std::string::npos ||
+         file.find("/Include/") != std::string::npos ||
+         file.find("/Objects/") != std::string::npos ||
+         file.find("/Python/") != std::string::npos;
+}
+
+} // namespace
+
+const StackFrame *ownFrame(const TsanStack &stack, const std::string &object,
+                           const std::vector<std::string> &sourceRoots) {
   for (const auto &f : stack.frames)
-    if (f.object == object)
+    if (f.object == object && f.line > 0 && underAny(f.file, sourceRoots))
+      return &f;
+  for (const auto &f : stack.frames)
+    if (f.object == object && f.line > 0 && !isInterpreterOrSystemFile(f.file))
       return &f;
   return nullptr;
 }

@@ -15,7 +15,16 @@ const char *version();
 enum class Severity { Note, Warning, Error };
 
 // Where a finding stands once static and dynamic results are merged.
-enum class Status { StaticOnly, DynamicOnly, Confirmed, Suppressed, Baselined };
+// Vendored: in a bundled copy of another project's code (reported apart,
+// outside the verdict, unless --include-vendored).
+enum class Status {
+  StaticOnly,
+  DynamicOnly,
+  Confirmed,
+  Suppressed,
+  Baselined,
+  Vendored
+};
 
 struct Location {
   std::string

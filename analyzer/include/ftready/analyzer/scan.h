@@ -18,6 +18,9 @@ struct ScanOptions {
   unsigned jobs = 1;
   std::set<std::string> rules; // empty: every rule
   std::string root;            // paths in findings are relative to it
+  // Folders whose files' findings are reported (headers included); empty:
+  // the folders of `paths`.
+  std::vector<std::string> report_roots;
   // Per-translation-unit result cache (keyed by content, flags and every
   // header's size and mtime); empty: no cache.
   std::string cache_dir;
@@ -38,6 +41,10 @@ struct ScanResult {
   unsigned files_from_cache = 0;
   std::vector<std::string> cython_files;
   unsigned suppressed = 0;
+  // Translation units with parse errors (absolute), and every file under
+  // the report roots that a unit included (a unity build's members).
+  std::vector<std::string> unparsed;
+  std::vector<std::string> included;
 };
 
 // Thrown for input that makes a scan impossible (no sources at all, a

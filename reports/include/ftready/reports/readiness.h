@@ -18,7 +18,9 @@ namespace ftready::reports {
 std::vector<Finding> mergeFindings(const std::vector<Finding> &statics,
                                    const std::vector<Finding> &dynamics);
 
-enum class Verdict { Ready, ReadyWithWarnings, NotReady };
+// Incomplete: the evidence a verdict needs (a build, a full parse, every
+// module imported and called) is missing, and nothing says NOT READY.
+enum class Verdict { Ready, ReadyWithWarnings, NotReady, Incomplete };
 const char *toString(Verdict v);
 
 // Computed from the findings and the run's facts; the reasons say why.

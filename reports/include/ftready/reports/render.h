@@ -19,10 +19,30 @@ struct RunDiagnostic {
   std::string message;
 };
 
+// Something the verdict could not be decided without, and how to supply it.
+struct Gap {
+  std::string what;
+  std::string fix;
+};
+
+// One extension module's part of the stress run.
+struct ModuleCoverage {
+  std::string name;
+  bool imported = false;
+  std::string problem; // why it did not import or run, if it did not
+  bool declares_support = false; // importing it kept the GIL off
+  unsigned long calls = 0;
+  unsigned rounds = 0;
+  double seconds = 0;
+  double budget = 0;
+  std::vector<std::string> exercised;
+  std::vector<std::string> never_exercised;
+};
+
 // The verdict of `ftready check` and what it rests on.
 struct Readiness {
   bool present = false;
-  std::string verdict; // READY, READY WITH WARNINGS, NOT READY
+  std::string verdict; // READY, READY WITH WARNINGS, NOT READY, INCOMPLETE
   std::vector<std::string> reasons;
   std::string module;
   bool declares_support = false; // importing it kept the GIL off
@@ -34,6 +54,21 @@ struct Readiness {
   double budget = 0;
   std::vector<std::string> exercised;
   std::vector<std::string> never_exercised;
+  // What the verdict rests on: the build, the parse, every module's run.
+  // judge() turns a missing piece into a Gap; any Gap makes the verdict
+  // INCOMPLETE unless the findings already say NOT READY.
+  bool evidence_tracked = false; // false: a report from before these facts
+  std::string build;             // how it was built ("setup.py")
+  bool built = false;
+  std::vector<Gap> build_problems;
+  unsigned units_compiled = 0;
+  unsigned units_scanned = 0;
+  unsigned units_parsed = 0;
+  std::vector<std::string> unparsed; // compiled units with parse errors
+  std::vector<std::string> not_built; // sources the build never compiled
+  std::vector<ModuleCoverage> modules;
+  bool races_detectable = true; // a TSan-built interpreter ran the stress
+  std::vector<Gap> gaps;        // set by judge()
 };
 
 // What the run was, beside its findings.

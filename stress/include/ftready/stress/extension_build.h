@@ -35,15 +35,8 @@ BuiltExtension buildExtension(const ExtensionSources &src,
                               const Interpreter &interp,
                               const std::string &outDir);
 
-// Builds a setuptools project (setup.py, or pyproject.toml with setuptools)
-// for `interp` in a copy of it under `outDir`, offline: setuptools comes from
-// `setuptoolsDir` (the managed 3.13t's site-packages, where
-// scripts/toolchain.sh installed Debian's setuptools wheel). `module` is
-// set to the dotted import name of the first extension built.
-BuiltExtension buildProject(const std::string &projectDir,
-                            const Interpreter &interp,
-                            const std::string &setuptoolsDir,
-                            const std::string &shimsLibrary,
-                            const std::string &outDir, std::string *module);
+// Link flags that put the shims library into an extension built by someone
+// else's build (LDFLAGS): the whole archive, and --wrap for every API.
+std::vector<std::string> shimLinkFlags(const std::string &shimsLibrary);
 
 } // namespace ftready::stress

@@ -90,3 +90,28 @@ StressSummary runStress(const StressOptions &options,
                         const StressEvents &events);
 
 } // namespace ftready::stress
+
+namespace ftready::stress {
+
+// One extension module of a project, as the stress run imports it.
+struct ModuleTarget {
+  std::string name;        // dotted import name
+  std::string import_dir;  // on sys.path
+  std::string object_name; // the .so's file name
+};
+
+struct ModuleRun {
+  ModuleTarget target;
+  double budget_seconds = 0; // its share
+  StressSummary summary;
+};
+
+// Stresses every module in turn, sharing `budgetSeconds` between them: each
+// gets what is left divided by the modules still to run, so time one leaves
+// unused goes to the next. `base` gives everything but the module.
+std::vector<ModuleRun> stressModules(const std::vector<ModuleTarget> &modules,
+                                     const StressOptions &base,
+                                     double budgetSeconds,
+                                     const StressEvents &events);
+
+} // namespace ftready::stress

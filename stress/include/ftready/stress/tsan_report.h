@@ -41,9 +41,18 @@ private:
   bool open_ = false;
 };
 
-// The topmost frame of `stack` inside the shared object `object` (the
-// extension's .so), or null.
-const StackFrame *topFrameIn(const TsanStack &stack, const std::string &object);
+// Is this one of the report's access stacks ("Write of size 8 ...",
+// "Previous read ...", or a crash's untitled stack), not where a block was
+// allocated or a thread created?
+bool isAccessStack(const TsanStack &stack);
+
+// The first frame of `stack` in the project's own sources: inside `object`
+// and in a file under one of `sourceRoots`; failing that, the first frame
+// inside `object` that is not in a header of the interpreter or the system
+// (CPython's inline functions, pyatomic_gcc.h, are evidence, not the place
+// to fix). Null when the stack never enters the extension.
+const StackFrame *ownFrame(const TsanStack &stack, const std::string &object,
+                           const std::vector<std::string> &sourceRoots);
 
 // The topmost frame of each stack that lies in a file under `sourceDir` (the
 // extension's own code), as "function"; empty when no frame is there.

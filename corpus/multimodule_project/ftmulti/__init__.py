@@ -1,0 +1,1 @@
+"""ftready corpus: a package with two extension modules."""

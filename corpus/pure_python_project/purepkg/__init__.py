@@ -1,0 +1,1 @@
+"""ftready corpus: a pure-Python fallback."""

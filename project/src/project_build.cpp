@@ -1,0 +1,308 @@
+// Runs the project's own build once, with every compiler call recorded.
+#include "ftready/project/project.h"
+
+#include "ftready/process.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace ftready::project {
+
+namespace {
+
+// A copy of the tree without version-control folders: the build writes
+// into it, never into the user's.
+bool copyTree(const fs::path &from, const fs::path &to, std::string *error) {
+  std::error_code ec;
+  fs::remove_all(to, ec);
+  fs::create_directories(to, ec);
+  for (auto it = fs::recursive_directory_iterator(
+           from, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec)
+      break;
+    std::string name = it->path().filename().string();
+    fs::path target = to / fs::relative(it->path(), from);
+    if (it->is_symlink()) {
+      fs::copy_symlink(it->path(), target, ec);
+      ec.clear();
+    } else if (it->is_directory()) {
+      if (name == ".git" || name == ".hg" || name == ".tox" ||
+          name == ".nox") {
+        it.disable_recursion_pending();
+        continue;
+      }
+      fs::create_directories(target, ec);
+    } else if (it->is_regular_file()) {
+      fs::copy_file(it->path(), target, fs::copy_options::overwrite_existing,
+                    ec);
+    }
+    if (ec) {
+      *error = "cannot copy " + it->path().string() + ": " + ec.message();
+      return false;
+    }
+  }
+  if (ec) {
+    *error = "cannot copy " + from.string() + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+std::string joined(const std::vector<std::string> &v) {
+  std::string s;
+  for (const auto &x : v)
+    s += (s.empty() ? "" : " ") + x;
+  return s;
+}
+
+std::string fromEnv(const char *name) {
+  const char *v = std::getenv(name);
+  return v ? v : "";
+}
+
+// CC, CXX, LDSHARED... through the wrapper, the sanitizer and the user's
+// CFLAGS/CPPFLAGS/LDFLAGS kept.
+std::vector<std::pair<std::string, std::string>>
+buildEnvironment(const BuildRequest &r, const std::string &logPath) {
+  std::string cc = r.wrapper + " clang-16", cxx = r.wrapper + " clang++-16";
+  std::string sanitize = r.interpreter.tsan ? " -fsanitize=thread" : "";
+  std::string cflags = "-g -O1" + sanitize;
+  if (!fromEnv("CFLAGS").empty())
+    cflags += " " + fromEnv("CFLAGS");
+  if (!r.cflags.empty())
+    cflags += " " + joined(r.cflags);
+  std::string ldflags = sanitize;
+  if (!fromEnv("LDFLAGS").empty())
+    ldflags += " " + fromEnv("LDFLAGS");
+  if (!r.ldflags.empty())
+    ldflags += " " + joined(r.ldflags);
+  std::string bin = fs::path(r.interpreter.path).parent_path().string();
+  return {{"CC", cc},
+          {"CXX", cxx},
+          {"LDSHARED", cc + " -shared"},
+          {"LDCXXSHARED", cxx + " -shared"},
+          {"CFLAGS", cflags},
+          {"CXXFLAGS", cflags},
+          {"CPPFLAGS", fromEnv("CPPFLAGS")},
+          {"LDFLAGS", ldflags},
+          {"FTREADY_CC_LOG", logPath},
+          {"PYTHON", r.interpreter.path},
+          {"PATH", bin + ":" + fromEnv("PATH")},
+          {"PYTHON_GIL", "0"},
+          // A TSan-built interpreter running setup.py is not what is under
+          // test: races it reports in itself must not fail the build.
+          {"TSAN_OPTIONS", "report_bugs=0 exitcode=0"},
+          {"SETUPTOOLS_USE_DISTUTILS", "local"},
+          {"PIP_NO_INDEX", "1"},
+          {"PIP_NO_BUILD_ISOLATION", "1"}};
+}
+
+std::vector<std::string> buildArgv(const BuildRequest &r,
+                                   const fs::path &tree) {
+  std::string jobs =
+      "-j" + std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::string> argv = {"env", "-C", tree.string()};
+  if (r.kind == BuildKind::Command) {
+    argv.insert(argv.end(), {"sh", "-c", r.build_cmd});
+  } else if (r.kind == BuildKind::SetupPy) {
+    argv.insert(argv.end(), {r.interpreter.path, "setup.py", "build_ext",
+                             "--inplace", jobs});
+  } else {
+    argv.insert(argv.end(),
+                {r.interpreter.path, "-c", "from setuptools import setup; setup()",
+                 "build_ext", "--inplace", jobs});
+  }
+  return argv;
+}
+
+// C sources with a PyInit_<name>: one module, named after the first.
+std::pair<std::vector<std::string>, std::string>
+looseSources(const std::string &root) {
+  static const std::regex init(R"(PyInit_([A-Za-z_][A-Za-z0-9_]*)\s*\()");
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_regular_file(root)) {
+    files.push_back(fs::absolute(root).lexically_normal().string());
+  } else {
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec)
+        break;
+      auto ext = it->path().extension();
+      if (it->is_regular_file() && (ext == ".c" || ext == ".cc" || ext == ".cpp"))
+        files.push_back(fs::absolute(it->path()).lexically_normal().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::string module;
+  for (const auto &f : files) {
+    std::ifstream in(f);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    std::smatch m;
+    if (std::regex_search(text, m, init)) {
+      module = m[1];
+      break;
+    }
+  }
+  return {files, module};
+}
+
+// Compiles each source through the wrapper, then links them: the same
+// record a build system's run leaves.
+ProcessResult buildLoose(const BuildRequest &r, const std::string &logPath,
+                         ProjectBuild &out) {
+  auto [files, module] = looseSources(r.project);
+  ProcessResult res;
+  if (module.empty()) {
+    res.exit_code = 1;
+    res.err = "no PyInit_<name> in the C sources: no extension module to "
+              "build (set [tool.ftready] module, or give a setup.py)";
+    return res;
+  }
+  auto env = buildEnvironment(r, logPath);
+  ProcessOptions opts = withTimeout(r.timeout_seconds, env);
+  std::vector<std::string> objects;
+  std::vector<std::string> base = {r.wrapper, "clang-16", "-fPIC", "-g", "-O1",
+                                   "-I", r.interpreter.include_dir};
+  if (r.interpreter.tsan)
+    base.push_back("-fsanitize=thread");
+  base.insert(base.end(), r.cflags.begin(), r.cflags.end());
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string obj = r.work_dir + "/obj/" + std::to_string(i) + ".o";
+    fs::create_directories(r.work_dir + "/obj");
+    auto argv = base;
+    argv.insert(argv.end(), {"-c", files[i], "-o", obj});
+    auto c = runProcess(argv, opts);
+    res.out += c.out;
+    res.err += c.err;
+    if (c.exit_code != 0) {
+      res.exit_code = c.exit_code;
+      return res;
+    }
+    objects.push_back(obj);
+  }
+  std::string so = r.work_dir + "/lib/" + module + r.interpreter.ext_suffix;
+  fs::create_directories(r.work_dir + "/lib");
+  std::vector<std::string> link = {r.wrapper, "clang-16", "-shared"};
+  if (r.interpreter.tsan)
+    link.push_back("-fsanitize=thread");
+  link.insert(link.end(), objects.begin(), objects.end());
+  link.insert(link.end(), r.ldflags.begin(), r.ldflags.end());
+  link.insert(link.end(), {"-o", so});
+  auto l = runProcess(link, opts);
+  res.out += l.out;
+  res.err += l.err;
+  res.exit_code = l.exit_code;
+  return res;
+}
+
+std::string tail(const std::string &s, size_t n) {
+  return s.size() <= n ? s : s.substr(s.size() - n);
+}
+
+// build_ext links into build/lib.*/ and copies the result into the
+// package (--inplace), where the package's __init__.py gives it its dotted
+// name: import that copy.
+void preferInplaceCopies(ProjectBuild &out) {
+  std::string buildDir = out.tree + "/build/";
+  for (auto &m : out.modules) {
+    if (m.path.rfind(buildDir, 0) != 0)
+      continue;
+    fs::path rel = fs::path(m.path.substr(buildDir.size()));
+    // build/lib.linux-x86_64-cpython-313t/pkg/mod.so -> pkg/mod.so
+    fs::path inPackage;
+    for (auto it = std::next(rel.begin()); it != rel.end(); ++it)
+      inPackage /= *it;
+    for (const char *base : {"", "src/", "lib/"}) {
+      fs::path candidate = fs::path(out.tree + "/" + base) / inPackage;
+      if (fs::exists(candidate)) {
+        auto sources = std::move(m.sources);
+        m = moduleOf(candidate.string());
+        m.sources = std::move(sources);
+        break;
+      }
+    }
+  }
+}
+
+} // namespace
+
+ProjectBuild build(const BuildRequest &r) {
+  ProjectBuild out;
+  out.kind = r.kind;
+  out.source_root = fs::absolute(r.project).lexically_normal().string();
+  std::error_code ec;
+  fs::create_directories(r.work_dir, ec);
+  std::string logPath = r.work_dir + "/compile-log.jsonl";
+  fs::remove(logPath, ec);
+  out.compile_commands_dir = r.work_dir;
+  if (r.kind == BuildKind::CompileDatabase) {
+    out.tree = out.source_root;
+    std::string err;
+    std::string dir = r.compdb_dir.empty() ? out.source_root : r.compdb_dir;
+    if (!readCompileDatabase(dir, out, &err)) {
+      out.problems.push_back({err, "pass the folder that holds the build's "
+                                   "compile_commands.json"});
+      return out;
+    }
+    out.compile_commands_dir = dir;
+    out.ok = true;
+    // The build is the user's: its modules are whatever it left behind.
+    for (auto it = fs::recursive_directory_iterator(
+             dir, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      std::string p = it->path().string();
+      if (it->is_regular_file() && !r.interpreter.ext_suffix.empty() &&
+          p.size() > r.interpreter.ext_suffix.size() &&
+          p.compare(p.size() - r.interpreter.ext_suffix.size(),
+                    std::string::npos, r.interpreter.ext_suffix) == 0)
+        out.modules.push_back(moduleOf(p));
+    }
+    return out;
+  }
+  ProcessResult res;
+  if (r.kind == BuildKind::LooseSources) {
+    out.tree = out.source_root;
+    res = buildLoose(r, logPath, out);
+  } else {
+    fs::path tree = fs::path(r.work_dir) / "tree";
+    std::string err;
+    if (!copyTree(r.project, tree, &err)) {
+      out.problems.push_back({err, "make the project folder readable"});
+      return out;
+    }
+    out.tree = fs::absolute(tree).lexically_normal().string();
+    res = runProcess(buildArgv(r, tree),
+                     withTimeout(r.timeout_seconds, buildEnvironment(r, logPath)));
+  }
+  out.log = tail(res.out + res.err, 20000);
+  std::ofstream(r.work_dir + "/build.log") << res.out << res.err;
+  if (res.timed_out)
+    out.problems.push_back(
+        {"the build ran past " + std::to_string(int(r.timeout_seconds)) + " s",
+         "build it yourself and pass --compile-commands, or give --build-cmd"});
+  out.ok = res.exit_code == 0;
+  readCompileLog(logPath, out.tree, out);
+  preferInplaceCopies(out);
+  std::string err;
+  writeCompileDatabase(out, r.work_dir, &err);
+  if (!out.ok) {
+    auto found = diagnoseBuildLog(res.out + res.err);
+    out.problems.insert(out.problems.end(), found.begin(), found.end());
+    if (out.problems.empty())
+      out.problems.push_back(
+          {"the build failed (exit " + std::to_string(res.exit_code) + ")",
+           "read the build's output (build.log in ftready check's report "
+           "folder); fix the build, or give --build-cmd"});
+  }
+  return out;
+}
+
+} // namespace ftready::project

@@ -1,0 +1,80 @@
+// Where a ThreadSanitizer report is placed: the first frame in the
+// project's own sources, from the access stacks only.
+#include "ftready/stress/tsan_report.h"
+
+#include <gtest/gtest.h>
+
+using namespace ftready::stress;
+
+namespace {
+
+// A SEGV inside CPython's atomics, inlined into the extension: the place to
+// fix is the extension's own line that called them.
+const char *kCrash = R"(==4242==ERROR: ThreadSanitizer: SEGV on unknown address 0x000000000010 (pc 0x7f0 bp 0x7f1 sp 0x7f2 T4243)
+==4242==The signal is caused by a READ memory access.
+    #0 _Py_atomic_load_ssize_relaxed /opt/py/include/python3.13td/cpython/pyatomic_gcc.h:367:10 (_multidict.cpython-313td-x86_64-linux-gnu.so+0x1234)
+    #1 Py_INCREF /opt/py/include/python3.13td/object.h:790:5 (_multidict.cpython-313td-x86_64-linux-gnu.so+0x1234)
+    #2 pair_list_get /build/tree/multidict/_multilib/pair_list.h:360:9 (_multidict.cpython-313td-x86_64-linux-gnu.so+0x1234)
+    #3 multidict_setdefault /build/tree/multidict/_multidict.c:812:12 (_multidict.cpython-313td-x86_64-linux-gnu.so+0x1234)
+    #4 cfunction_vectorcall_FASTCALL_KEYWORDS /src/Objects/methodobject.c:441:24 (python3.13+0x2)
+
+ThreadSanitizer can not provide additional info.
+SUMMARY: ThreadSanitizer: SEGV /opt/py/include/python3.13td/cpython/pyatomic_gcc.h:367:10 in _Py_atomic_load_ssize_relaxed
+==4242==ABORTING
+)";
+
+const char *kRace = R"(==================
+WARNING: ThreadSanitizer: data race (pid=77)
+  Write of size 8 at 0x7b04 by thread T2:
+    #0 memcpy <null> (python3.13+0x1)
+    #1 grow /build/tree/src/buf.c:40:5 (mod.so+0x10)
+    #2 add /build/tree/src/mod.c:12:3 (mod.so+0x20)
+
+  Previous read of size 8 at 0x7b04 by thread T1:
+    #0 get /build/tree/src/mod.c:20:10 (mod.so+0x30)
+
+  Location is heap block of size 64 at 0x7b04 allocated by thread T1:
+    #0 malloc <null> (python3.13+0x1)
+    #1 make /build/tree/src/alloc.c:5:3 (mod.so+0x40)
+
+  Thread T2 (tid=79, running) created by main thread at:
+    #0 pthread_create <null> (python3.13+0x1)
+
+SUMMARY: ThreadSanitizer: data race /build/tree/src/buf.c:40:5 in grow
+==================
+)";
+
+TEST(TsanReport, CrashInInlinedInterpreterHeaderIsPlacedOnTheProjectLine) {
+  auto reports = parseTsanReports(kCrash);
+  ASSERT_EQ(reports.size(), 1u);
+  ASSERT_EQ(reports[0].stacks.size(), 1u);
+  const auto &stack = reports[0].stacks[0];
+  EXPECT_TRUE(isAccessStack(stack));
+  const StackFrame *f = ownFrame(
+      stack, "_multidict.cpython-313td-x86_64-linux-gnu.so", {"/build/tree"});
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->file, "/build/tree/multidict/_multilib/pair_list.h");
+  EXPECT_EQ(f->line, 360u);
+  EXPECT_EQ(f->function, "pair_list_get");
+  // Without knowing the project's folder, interpreter headers still lose.
+  const StackFrame *g =
+      ownFrame(stack, "_multidict.cpython-313td-x86_64-linux-gnu.so", {});
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->line, 360u);
+}
+
+TEST(TsanReport, OnlyAccessStacksPlaceARace) {
+  auto reports = parseTsanReports(kRace);
+  ASSERT_EQ(reports.size(), 1u);
+  std::vector<unsigned> lines;
+  for (const auto &s : reports[0].stacks)
+    if (isAccessStack(s))
+      if (const StackFrame *f = ownFrame(s, "mod.so", {"/build/tree"}))
+        lines.push_back(f->line);
+  // grow:40 (the write, memcpy is libc's) and get:20; never alloc.c:5.
+  EXPECT_EQ(lines, (std::vector<unsigned>{40, 20}));
+  EXPECT_EQ(ownFrame(reports[0].stacks[0], "other.so", {"/build/tree"}),
+            nullptr);
+}
+
+} // namespace
