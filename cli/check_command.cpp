@@ -192,8 +192,7 @@ modulesToStress(const project::ProjectBuild &b, const CheckArgs &a) {
       continue;
     if (a.exclude_modules.count(m.name))
       continue;
-    out.push_back(
-        {m.name, m.import_dir, fs::path(m.path).filename().string()});
+    out.push_back({m.name, m.import_dir, fs::path(m.path).filename().string()});
   }
   return out;
 }
@@ -358,9 +357,9 @@ int Commands::check() {
   if (req.kind == project::BuildKind::Unsupported) {
     built.source_root = summary.root;
     built.tree = summary.root;
-    built.problems.push_back({"ftready cannot run this project's build: " +
-                                  kindWhy,
-                              "give --build-cmd, or --compile-commands"});
+    built.problems.push_back(
+        {"ftready cannot run this project's build: " + kindWhy,
+         "give --build-cmd, or --compile-commands"});
   } else {
     log_->info("building {} ({}) with {}", a.project, facts.build, tsan->path);
     built = project::build(req);
@@ -404,8 +403,8 @@ int Commands::check() {
   for (const auto &d : scanned.diagnostics)
     summary.diagnostics.push_back({shown(built, d.file), d.message});
   if (built.ok || !built.units.empty()) {
-    for (const auto &f : project::notBuiltSources(built.tree, built.units,
-                                                  scanned.included))
+    for (const auto &f :
+         project::notBuiltSources(built.tree, built.units, scanned.included))
       facts.not_built.push_back(f);
   }
   out.write(scanned.findings, summary, false);

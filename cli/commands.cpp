@@ -2,8 +2,8 @@
 
 #include "ftready/analyzer/scan.h"
 #include "ftready/interpreters.h"
-#include "ftready/project/project.h"
 #include "ftready/process.h"
+#include "ftready/project/project.h"
 #include "ftready/reports/render.h"
 #include "ftready/stress/extension_build.h"
 #include "ftready/stress/stress_run.h"
@@ -393,8 +393,8 @@ int Commands::scan() {
           {built.source_root, "build: " + p.what + " (to fix: " + p.fix + ")"});
     summary.facts.push_back(
         {"build", std::string(project::toString(built.kind)) + ", " +
-                      std::to_string(built.units.size()) +
-                      " units compiled" + (built.ok ? "" : ", FAILED")});
+                      std::to_string(built.units.size()) + " units compiled" +
+                      (built.ok ? "" : ", FAILED")});
   }
   summary.files_scanned = result.files_scanned;
   summary.baseline_given = !scan_.baseline.empty();

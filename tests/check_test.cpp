@@ -13,10 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <tuple>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
+#include <tuple>
 
 namespace fs = std::filesystem;
 
@@ -129,11 +129,11 @@ TEST(Check, BadInputIsAUsageError) {
 }
 
 // Active findings of a report as (rule, file, line, function, status).
-std::set<std::tuple<std::string, std::string, unsigned, std::string,
-                    std::string>>
+std::set<
+    std::tuple<std::string, std::string, unsigned, std::string, std::string>>
 findingsOf(const nlohmann::json &report, bool staticOnly) {
-  std::set<std::tuple<std::string, std::string, unsigned, std::string,
-                      std::string>>
+  std::set<
+      std::tuple<std::string, std::string, unsigned, std::string, std::string>>
       out;
   for (const auto &f : report["findings"])
     if (!staticOnly || f["rule"].get<std::string>().rfind("FTR", 0) != 0)
@@ -183,10 +183,9 @@ TEST(Check, MultiModuleProjectIsBuiltScannedAndStressedModuleByModule) {
   for (const auto &f : j["findings"]) {
     if (f["rule"].get<std::string>().rfind("FTR", 0) == 0)
       continue;
-    auto key = std::make_tuple(f["rule"].get<std::string>(),
-                               f["file"].get<std::string>(),
-                               f["line"].get<unsigned>(),
-                               f["function"].get<std::string>());
+    auto key = std::make_tuple(
+        f["rule"].get<std::string>(), f["file"].get<std::string>(),
+        f["line"].get<unsigned>(), f["function"].get<std::string>());
     (f["status"] == "vendored" ? vendored : got).insert(key);
   }
   using K = std::tuple<std::string, std::string, unsigned, std::string>;
@@ -194,11 +193,11 @@ TEST(Check, MultiModuleProjectIsBuiltScannedAndStressedModuleByModule) {
                                "ftmulti_count_call"},
                               {"FT002", "src/tally.c", 12, "add"}}))
       << j["findings"].dump(1);
-  EXPECT_EQ(vendored,
-            (std::set<K>{
-                {"FT002", "src/third_party/minilib/minilib.c", 12, "minilib_add"},
-                {"FT005", "src/third_party/minilib/minilib.c", 10,
-                 "minilib_add"}}));
+  EXPECT_EQ(
+      vendored,
+      (std::set<K>{
+          {"FT002", "src/third_party/minilib/minilib.c", 12, "minilib_add"},
+          {"FT005", "src/third_party/minilib/minilib.c", 10, "minilib_add"}}));
   // The unguarded total races under 4 threads on every run (hundreds of
   // thousands of calls), and the race is placed on the line that writes it.
   EXPECT_EQ(j["readiness"]["verdict"], "NOT READY") << j["readiness"].dump(1);
@@ -216,8 +215,8 @@ TEST(Check, MultiModuleProjectIsBuiltScannedAndStressedModuleByModule) {
 TEST(Check, MissingHeaderIsIncompleteNamesTheHeaderAndFailsTheGate) {
   std::string out = scratch("missing");
   unsigned before = leftoverWorkDirs();
-  auto r = check({corpus("missing_header_project"), "--budget", "20s", "-o",
-                  out});
+  auto r =
+      check({corpus("missing_header_project"), "--budget", "20s", "-o", out});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   auto j = readJson(out + "/report.json");
   ASSERT_FALSE(j.is_discarded());
@@ -240,8 +239,7 @@ TEST(Check, MissingHeaderIsIncompleteNamesTheHeaderAndFailsTheGate) {
 
 TEST(Check, PurePythonFallbackIsNeverReady) {
   std::string out = scratch("pure");
-  auto r =
-      check({corpus("pure_python_project"), "--budget", "20s", "-o", out});
+  auto r = check({corpus("pure_python_project"), "--budget", "20s", "-o", out});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   auto j = readJson(out + "/report.json");
   ASSERT_FALSE(j.is_discarded());
@@ -262,28 +260,34 @@ TEST(Check, PurePythonFallbackIsNeverReady) {
 // ftready scan --from-build sees what the build sees; a plain scan of the
 // same folder cannot parse the shared header (its #error needs the build's
 // -DFTMULTI_STRICT) and parses the tool the build never compiles.
+// Run with two workers, several times: the workers once shared the
+// process's working directory (ClangTool's default file system changes it),
+// and with setuptools' relative paths about half the runs lost findings.
 TEST(Scan, FromBuildScansExactlyWhatTheBuildCompiles) {
   std::string json = scratch("from-build.json");
-  auto r = ftready::runProcess(
-      {FTREADY_BINARY, "-q", "scan", "--no-cache", "--from-build",
-       corpus("multimodule_project"), "--format", "json", "-o", json},
-      ftready::withTimeout(600));
-  EXPECT_EQ(r.exit_code, 1) << r.err; // FT002 warnings
-  auto j = readJson(json);
-  ASSERT_FALSE(j.is_discarded()) << r.err;
-  EXPECT_EQ(j["summary"]["files_scanned"], 3);
-  EXPECT_TRUE(j["diagnostics"].empty()) << j["diagnostics"].dump(1);
-  auto f = findingsOf(j, true);
-  using K = std::tuple<std::string, std::string, unsigned, std::string,
-                       std::string>;
-  EXPECT_EQ(f, (std::set<K>{
-                   {"FT002", "src/ftmulti_common.h", 14, "ftmulti_count_call",
-                    "static-only"},
-                   {"FT002", "src/tally.c", 12, "add", "static-only"},
-                   {"FT002", "src/third_party/minilib/minilib.c", 12,
-                    "minilib_add", "vendored"},
-                   {"FT005", "src/third_party/minilib/minilib.c", 10,
-                    "minilib_add", "vendored"}}));
+  for (int run = 0; run < 6; ++run) {
+    auto r = ftready::runProcess(
+        {FTREADY_BINARY, "-q", "scan", "--no-cache", "-j", "2", "--from-build",
+         corpus("multimodule_project"), "--format", "json", "-o", json},
+        ftready::withTimeout(600));
+    EXPECT_EQ(r.exit_code, 1) << r.err; // FT002 warnings
+    auto j = readJson(json);
+    ASSERT_FALSE(j.is_discarded()) << r.err;
+    EXPECT_EQ(j["summary"]["files_scanned"], 3);
+    EXPECT_TRUE(j["diagnostics"].empty()) << j["diagnostics"].dump(1);
+    auto f = findingsOf(j, true);
+    using K = std::tuple<std::string, std::string, unsigned, std::string,
+                         std::string>;
+    EXPECT_EQ(f,
+              (std::set<K>{{"FT002", "src/ftmulti_common.h", 14,
+                            "ftmulti_count_call", "static-only"},
+                           {"FT002", "src/tally.c", 12, "add", "static-only"},
+                           {"FT002", "src/third_party/minilib/minilib.c", 12,
+                            "minilib_add", "vendored"},
+                           {"FT005", "src/third_party/minilib/minilib.c", 10,
+                            "minilib_add", "vendored"}}))
+        << "run " << run;
+  }
   auto plain = ftready::runProcess({FTREADY_BINARY, "-q", "scan", "--no-cache",
                                     "--format", "json", "-o", json,
                                     corpus("multimodule_project")},

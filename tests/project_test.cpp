@@ -64,8 +64,8 @@ TEST(CompileLog, UnitsKeepTheirOwnSourceAndFlags) {
                                       "src/a.c", "-o", "build/a.o"}));
   EXPECT_EQ(b.units[1].file, t.path("sub/b.c"));
   // The other source of a two-source command is not in this unit's line.
-  EXPECT_EQ(std::count(b.units[1].arguments.begin(),
-                       b.units[1].arguments.end(), "c.cpp"),
+  EXPECT_EQ(std::count(b.units[1].arguments.begin(), b.units[1].arguments.end(),
+                       "c.cpp"),
             0);
   EXPECT_EQ(b.units[2].file, t.path("sub/c.cpp"));
   EXPECT_TRUE(b.modules.empty()); // m.so was never written
@@ -107,9 +107,8 @@ TEST(BuildLog, NamesWhatIsMissingAndHowToFixIt) {
   EXPECT_NE(p[3].fix.find("Cython (3.1 or later"), std::string::npos);
   EXPECT_EQ(p[4].what,
             "Python module 'setuptools_scm' not available to the build");
-  EXPECT_EQ(p[5].what,
-            "compiler error: a.c:5:1: error: unknown type name "
-            "'BROTLI_INTERNAL'");
+  EXPECT_EQ(p[5].what, "compiler error: a.c:5:1: error: unknown type name "
+                       "'BROTLI_INTERNAL'");
   EXPECT_TRUE(diagnoseBuildLog("running build_ext\n").empty());
 }
 
@@ -151,7 +150,8 @@ TEST(Modules, DottedNameFromPackageFolders) {
   t.write("src/pkg/sub/__init__.py");
   t.write("src/pkg/sub/_fast.cpython-313t-x86_64-linux-gnu.so");
   t.write("top.cpython-313t-x86_64-linux-gnu.so");
-  auto m = moduleOf(t.path("src/pkg/sub/_fast.cpython-313t-x86_64-linux-gnu.so"));
+  auto m =
+      moduleOf(t.path("src/pkg/sub/_fast.cpython-313t-x86_64-linux-gnu.so"));
   EXPECT_EQ(m.name, "pkg.sub._fast");
   EXPECT_EQ(m.import_dir, t.path("src"));
   auto top = moduleOf(t.path("top.cpython-313t-x86_64-linux-gnu.so"));
@@ -232,19 +232,19 @@ TEST(WorkDir, RemovedWithEverythingInIt) {
 TEST(Wrapper, RecordsEveryArgumentExactlyThenRunsTheCompiler) {
   Tree t;
   std::string log = t.path("cc.jsonl");
-  auto r = ftready::runProcess(
-      {FTREADY_CC_WRAPPER, "sh", "-c", "printf 'ran %s\\n' \"$0\"",
-       "a\"b\\c\td"},
-      ftready::withTimeout(30, {{"FTREADY_CC_LOG", log}}));
+  auto r =
+      ftready::runProcess({FTREADY_CC_WRAPPER, "sh", "-c",
+                           "printf 'ran %s\\n' \"$0\"", "a\"b\\c\td"},
+                          ftready::withTimeout(30, {{"FTREADY_CC_LOG", log}}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "ran a\"b\\c\td\n");
   std::ifstream in(log);
   std::string line;
   ASSERT_TRUE(std::getline(in, line));
   auto j = nlohmann::json::parse(line);
-  EXPECT_EQ(j["arguments"], (std::vector<std::string>{
-                                "sh", "-c", "printf 'ran %s\\n' \"$0\"",
-                                "a\"b\\c\td"}));
+  EXPECT_EQ(j["arguments"],
+            (std::vector<std::string>{"sh", "-c", "printf 'ran %s\\n' \"$0\"",
+                                      "a\"b\\c\td"}));
   EXPECT_EQ(j["directory"], fs::current_path().string());
   auto missing = ftready::runProcess({FTREADY_CC_WRAPPER, "/nonexistent/cc"},
                                      ftready::withTimeout(30));

@@ -10,7 +10,8 @@ namespace {
 
 // A SEGV inside CPython's atomics, inlined into the extension: the place to
 // fix is the extension's own line that called them.
-const char *kCrash = R"(==4242==ERROR: ThreadSanitizer: SEGV on unknown address 0x000000000010 (pc 0x7f0 bp 0x7f1 sp 0x7f2 T4243)
+const char *kCrash =
+    R"(==4242==ERROR: ThreadSanitizer: SEGV on unknown address 0x000000000010 (pc 0x7f0 bp 0x7f1 sp 0x7f2 T4243)
 ==4242==The signal is caused by a READ memory access.
     #0 _Py_atomic_load_ssize_relaxed /opt/py/include/python3.13td/cpython/pyatomic_gcc.h:367:10 (_multidict.cpython-313td-x86_64-linux-gnu.so+0x1234)
     #1 Py_INCREF /opt/py/include/python3.13td/object.h:790:5 (_multidict.cpython-313td-x86_64-linux-gnu.so+0x1234)

@@ -17,6 +17,7 @@
 #include <clang/Frontend/FrontendAction.h>
 #include <clang/Tooling/CompilationDatabase.h>
 #include <clang/Tooling/Tooling.h>
+#include <llvm/Support/VirtualFileSystem.h>
 
 #include <atomic>
 #include <filesystem>
@@ -244,7 +245,13 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
         ".", defaultFlags(opts));
     db = fallback.get();
   }
-  clang::tooling::ClangTool tool(*db, {file});
+  // A file system of its own: the default real one changes the process's
+  // working directory to each compile command's, which parallel workers
+  // with relative paths (setuptools' -Isrc) would see change under them.
+  clang::tooling::ClangTool tool(
+      *db, {file}, std::make_shared<clang::PCHContainerOperations>(),
+      llvm::vfs::createPhysicalFileSystem());
+  tool.setRestoreWorkingDir(false);
   std::vector<std::string> front = {
       "-resource-dir=" FTREADY_CLANG_RESOURCE_DIR};
   // -fno-caret-diagnostics also silences clang's "N errors generated.":

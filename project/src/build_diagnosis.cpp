@@ -12,15 +12,18 @@ namespace {
 BuildProblem missingHeader(const std::string &header) {
   return {"header '" + header + "' not found",
           "install the Debian -dev package that ships it (`apt-file search "
-          "/" + header + "`), pass its folder with --extra-arg -I<dir> (or "
-          "CPPFLAGS=-I<dir>), or use the project's own switch to build its "
-          "bundled copy instead of the system library"};
+          "/" +
+              header +
+              "`), pass its folder with --extra-arg -I<dir> (or "
+              "CPPFLAGS=-I<dir>), or use the project's own switch to build its "
+              "bundled copy instead of the system library"};
 }
 
 BuildProblem missingLibrary(const std::string &lib) {
   return {"library '-l" + lib + "' not found at link time",
           "install the Debian -dev package that ships lib" + lib +
-              ".so (often lib" + lib + "-dev), pass its folder with "
+              ".so (often lib" + lib +
+              "-dev), pass its folder with "
               "LDFLAGS=-L<dir>, or use the project's own switch to build its "
               "bundled copy"};
 }
@@ -42,7 +45,8 @@ BuildProblem missingPythonModule(const std::string &module) {
 } // namespace
 
 std::vector<BuildProblem> diagnoseBuildLog(const std::string &log) {
-  static const std::regex clangHeader(R"(fatal error: '([^']+)' file not found)");
+  static const std::regex clangHeader(
+      R"(fatal error: '([^']+)' file not found)");
   static const std::regex gccHeader(
       R"(fatal error: ([^:\s]+): No such file or directory)");
   static const std::regex library(R"(cannot find -l([A-Za-z0-9_+.-]+))");

@@ -27,11 +27,10 @@ bool isSourceFile(const std::string &arg) {
 // Driver options whose value is the next argument.
 bool takesValue(const std::string &arg) {
   static const std::set<std::string> flags = {
-      "-o",       "-I",      "-D",       "-U",         "-include",
-      "-isystem", "-iquote", "-idirafter", "-x",       "-MF",
-      "-MT",      "-MQ",     "-L",       "-l",         "-Xlinker",
-      "-Xclang",  "-imacros", "-isysroot", "--sysroot", "-target",
-      "-arch",    "-T"};
+      "-o",        "-I",         "-D",       "-U",      "-include", "-isystem",
+      "-iquote",   "-idirafter", "-x",       "-MF",     "-MT",      "-MQ",
+      "-L",        "-l",         "-Xlinker", "-Xclang", "-imacros", "-isysroot",
+      "--sysroot", "-target",    "-arch",    "-T"};
   return flags.count(arg) != 0;
 }
 
@@ -115,9 +114,9 @@ void readCompileLog(const std::string &logPath, const std::string &tree,
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.contains("arguments"))
       continue;
-    Invocation inv = parseInvocation(
-        j.value("directory", ""),
-        j["arguments"].get<std::vector<std::string>>());
+    Invocation inv =
+        parseInvocation(j.value("directory", ""),
+                        j["arguments"].get<std::vector<std::string>>());
     for (const auto &src : inv.sources) {
       if (!seen.insert({src, inv.output}).second)
         continue;
@@ -159,8 +158,9 @@ bool writeCompileDatabase(const ProjectBuild &b, const std::string &dir,
                           std::string *error) {
   nlohmann::json db = nlohmann::json::array();
   for (const auto &u : b.units) {
-    nlohmann::json e = {
-        {"directory", u.directory}, {"file", u.file}, {"arguments", u.arguments}};
+    nlohmann::json e = {{"directory", u.directory},
+                        {"file", u.file},
+                        {"arguments", u.arguments}};
     if (!u.output.empty())
       e["output"] = u.output;
     db.push_back(std::move(e));

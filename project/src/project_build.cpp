@@ -33,8 +33,7 @@ bool copyTree(const fs::path &from, const fs::path &to, std::string *error) {
       fs::copy_symlink(it->path(), target, ec);
       ec.clear();
     } else if (it->is_directory()) {
-      if (name == ".git" || name == ".hg" || name == ".tox" ||
-          name == ".nox") {
+      if (name == ".git" || name == ".hg" || name == ".tox" || name == ".nox") {
         it.disable_recursion_pending();
         continue;
       }
@@ -115,9 +114,9 @@ std::vector<std::string> buildArgv(const BuildRequest &r,
     argv.insert(argv.end(), {r.interpreter.path, "setup.py", "build_ext",
                              "--inplace", jobs});
   } else {
-    argv.insert(argv.end(),
-                {r.interpreter.path, "-c", "from setuptools import setup; setup()",
-                 "build_ext", "--inplace", jobs});
+    argv.insert(argv.end(), {r.interpreter.path, "-c",
+                             "from setuptools import setup; setup()",
+                             "build_ext", "--inplace", jobs});
   }
   return argv;
 }
@@ -136,7 +135,8 @@ looseSources(const std::string &root) {
       if (ec)
         break;
       auto ext = it->path().extension();
-      if (it->is_regular_file() && (ext == ".c" || ext == ".cc" || ext == ".cpp"))
+      if (it->is_regular_file() &&
+          (ext == ".c" || ext == ".cc" || ext == ".cpp"))
         files.push_back(fs::absolute(it->path()).lexically_normal().string());
     }
   }
@@ -169,8 +169,13 @@ ProcessResult buildLoose(const BuildRequest &r, const std::string &logPath,
   auto env = buildEnvironment(r, logPath);
   ProcessOptions opts = withTimeout(r.timeout_seconds, env);
   std::vector<std::string> objects;
-  std::vector<std::string> base = {r.wrapper, "clang-16", "-fPIC", "-g", "-O1",
-                                   "-I", r.interpreter.include_dir};
+  std::vector<std::string> base = {r.wrapper,
+                                   "clang-16",
+                                   "-fPIC",
+                                   "-g",
+                                   "-O1",
+                                   "-I",
+                                   r.interpreter.include_dir};
   if (r.interpreter.tsan)
     base.push_back("-fsanitize=thread");
   base.insert(base.end(), r.cflags.begin(), r.cflags.end());
@@ -279,8 +284,9 @@ ProjectBuild build(const BuildRequest &r) {
       return out;
     }
     out.tree = fs::absolute(tree).lexically_normal().string();
-    res = runProcess(buildArgv(r, tree),
-                     withTimeout(r.timeout_seconds, buildEnvironment(r, logPath)));
+    res = runProcess(
+        buildArgv(r, tree),
+        withTimeout(r.timeout_seconds, buildEnvironment(r, logPath)));
   }
   out.log = tail(res.out + res.err, 20000);
   std::ofstream(r.work_dir + "/build.log") << res.out << res.err;

@@ -40,9 +40,9 @@ bool isVendored(const std::string &root, const std::string &relative) {
   // Copies of other projects' headers kept verbatim in extensions.
   static const std::set<std::string> files = {"pythoncapi_compat.h"};
   static const std::set<std::string> folders = {
-      "vendor", "vendored", "third_party", "thirdparty", "third-party",
-      "3rdparty", "external", "extern", "deps", "contrib", "subprojects",
-      "bundled"};
+      "vendor",      "vendored", "third_party", "thirdparty",
+      "third-party", "3rdparty", "external",    "extern",
+      "deps",        "contrib",  "subprojects", "bundled"};
   fs::path rel = fs::path(relative).lexically_normal();
   if (rel.is_absolute() || rel.empty() || *rel.begin() == "..")
     return false;

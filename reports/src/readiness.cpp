@@ -229,7 +229,8 @@ std::vector<Gap> gapsOf(const Readiness &r) {
   if (!r.built) {
     gaps.insert(gaps.end(), r.build_problems.begin(), r.build_problems.end());
     if (r.build_problems.empty())
-      gaps.push_back({"the build failed", "see build.log in the report folder"});
+      gaps.push_back(
+          {"the build failed", "see build.log in the report folder"});
   }
   if (r.built && r.units_compiled == 0 && !r.modules.empty())
     gaps.push_back({"the build compiled no C or C++ source",
@@ -355,8 +356,8 @@ std::vector<std::string> evidenceLines(const Readiness &r) {
     return out;
   out.push_back("build: " + r.build + (r.built ? ", built" : ", FAILED"));
   out.push_back("translation units: " + std::to_string(r.units_compiled) +
-                " compiled, " + std::to_string(r.units_scanned) +
-                " scanned, " + std::to_string(r.units_parsed) + " parsed");
+                " compiled, " + std::to_string(r.units_scanned) + " scanned, " +
+                std::to_string(r.units_parsed) + " parsed");
   for (const auto &m : r.modules) {
     std::string line = "module " + m.name + ": ";
     if (!m.imported)
@@ -490,9 +491,8 @@ std::string renderMarkdown(const std::vector<Finding> &findings,
     md << "\n## Vendored code (outside the verdict)\n\n";
     for (const auto &f : findings)
       if (f.status == Status::Vendored)
-        md << "- " << f.rule << " " << f.location.file << ":"
-           << f.location.line << " `" << f.function << "`: " << f.message
-           << "\n";
+        md << "- " << f.rule << " " << f.location.file << ":" << f.location.line
+           << " `" << f.function << "`: " << f.message << "\n";
   }
   if (suppressed || baselined) {
     md << "\n## Suppressed and baselined\n\n";
@@ -511,10 +511,10 @@ std::string renderMarkdown(const std::vector<Finding> &findings,
 std::string renderHtml(const std::vector<Finding> &findings,
                        const RunSummary &summary) {
   const Readiness &r = summary.readiness;
-  std::string verdictClass = r.verdict == "READY"         ? "ready"
-                             : r.verdict == "NOT READY"   ? "not-ready"
-                             : r.verdict == "INCOMPLETE"  ? "not-ready"
-                                                          : "warnings";
+  std::string verdictClass = r.verdict == "READY"        ? "ready"
+                             : r.verdict == "NOT READY"  ? "not-ready"
+                             : r.verdict == "INCOMPLETE" ? "not-ready"
+                                                         : "warnings";
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<title>ftready readiness report</title><style>"

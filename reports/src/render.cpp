@@ -313,8 +313,8 @@ std::string renderSarif(const std::vector<Finding> &findings,
       r["suppressions"] = {
           {{"kind", "inSource"}, {"justification", f.suppression_reason}}};
     else if (f.status == Status::Vendored)
-      r["suppressions"] = {{{"kind", "external"},
-                            {"justification", "vendored code"}}};
+      r["suppressions"] = {
+          {{"kind", "external"}, {"justification", "vendored code"}}};
     if (summary.baseline_given)
       r["baselineState"] = f.status == Status::Baselined ? "unchanged" : "new";
     results.push_back(r);

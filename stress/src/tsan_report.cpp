@@ -83,8 +83,7 @@ bool isAccessStack(const TsanStack &stack) {
 
 namespace {
 
-bool underAny(const std::string &file,
-              const std::vector<std::string> &roots) {
+bool underAny(const std::string &file, const std::vector<std::string> &roots) {
   for (const auto &r : roots)
     if (!r.empty() && file.rfind(r.back() == '/' ? r : r + "/", 0) == 0)
       return true;

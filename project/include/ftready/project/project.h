@@ -13,12 +13,12 @@
 namespace ftready::project {
 
 enum class BuildKind {
-  SetupPy,            // setup.py
+  SetupPy,             // setup.py
   PyprojectSetuptools, // pyproject.toml, build-backend setuptools
-  Command,            // --build-cmd
-  CompileDatabase,    // an existing compile_commands.json (meson, CMake)
-  LooseSources,       // C files with a PyInit_ and no build system
-  Unsupported,        // another build backend, with no compile database
+  Command,             // --build-cmd
+  CompileDatabase,     // an existing compile_commands.json (meson, CMake)
+  LooseSources,        // C files with a PyInit_ and no build system
+  Unsupported,         // another build backend, with no compile database
 };
 const char *toString(BuildKind k);
 
@@ -54,9 +54,9 @@ struct CompileUnit {
 };
 
 struct ExtensionModule {
-  std::string name;       // dotted import name
-  std::string path;       // the built .so
-  std::string import_dir; // put on sys.path to import `name`
+  std::string name;                 // dotted import name
+  std::string path;                 // the built .so
+  std::string import_dir;           // put on sys.path to import `name`
   std::vector<std::string> sources; // absolute, as compiled
 };
 
@@ -67,7 +67,7 @@ struct BuildProblem {
 };
 
 struct BuildRequest {
-  std::string project; // the user's tree; never written to
+  std::string project;                 // the user's tree; never written to
   BuildKind kind = BuildKind::SetupPy; // from detectBuildKind
   std::string build_cmd;               // for Command
   std::string compdb_dir;              // for CompileDatabase
@@ -81,9 +81,9 @@ struct BuildRequest {
 
 struct ProjectBuild {
   BuildKind kind = BuildKind::SetupPy;
-  bool ok = false;          // the build command succeeded
-  std::string source_root;  // the user's tree, absolute
-  std::string tree;         // where it was built (a copy), absolute
+  bool ok = false;         // the build command succeeded
+  std::string source_root; // the user's tree, absolute
+  std::string tree;        // where it was built (a copy), absolute
   std::vector<CompileUnit> units;
   std::vector<ExtensionModule> modules;
   std::vector<BuildProblem> problems;
@@ -141,7 +141,6 @@ struct CythonSource {
   unsigned directive_line = 0; // 0: no directive
 };
 std::vector<CythonSource> cythonSources(const std::string &root);
-
 
 // What to scan for a build: exactly the translation units it compiled
 // (under its tree), with its compile database; findings relative to the
