@@ -27,17 +27,17 @@ PROJECTS=(
   "trixie markupsafe"
   "trixie pyrsistent"
   "trixie python-xxhash"
+  "trixie python-multidict"
   "trixie python-msgpack"
   "trixie brotli"
   "trixie python-crcmod"
+  "trixie python-rapidjson"
+  "trixie python-pyahocorasick"
+  "trixie python-crc32c"
   "sid python-zstandard"
-  "sid python-multidict"
-  "sid python-wrapt"
-  "sid python-setproctitle"
-  "sid python-psutil"
-  "sid python-ciso8601"
-  "sid python-greenlet"
   "sid python-regex"
+  "sid python-ciso8601"
+  "sid frozenlist"
 )
 
 row() { # report.json wall rc -> table cells

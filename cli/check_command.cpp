@@ -395,11 +395,15 @@ int Commands::check() {
     out.stream(f);
   }
   summary.files_scanned = scanned.files_scanned;
-  facts.units_scanned = built.units.empty() ? 0 : scanned.files_scanned;
-  facts.units_parsed =
-      facts.units_scanned - static_cast<unsigned>(scanned.unparsed.size());
-  for (const auto &u : scanned.unparsed)
-    facts.unparsed.push_back(shown(built, u));
+  // Units are what the build compiled: a scan with default flags after a
+  // build that compiled nothing counts none (the build's gap says why).
+  if (!built.units.empty()) {
+    facts.units_scanned = scanned.files_scanned;
+    facts.units_parsed =
+        facts.units_scanned - static_cast<unsigned>(scanned.unparsed.size());
+    for (const auto &u : scanned.unparsed)
+      facts.unparsed.push_back(shown(built, u));
+  }
   for (const auto &d : scanned.diagnostics)
     summary.diagnostics.push_back({shown(built, d.file), d.message});
   if (built.ok || !built.units.empty()) {

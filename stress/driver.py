@@ -11,6 +11,7 @@ harness knows which call was running when a report, a crash or a hang came.
 import faulthandler
 import importlib
 import json
+import types
 import random
 import sys
 import threading
@@ -90,9 +91,15 @@ def discover(mod, rng):
     (read and written, as "Type.prop (get)" / "Type.prop (set)")."""
     targets = []
     for name in sorted(dir(mod)):
-        if name.startswith("_"):
+        if name.startswith("__"):
             continue
         obj = getattr(mod, name)
+        # "_crc32" in "_crcfunext": a C module's private functions are the
+        # API its Python wrapper calls; a re-exported helper is not its own.
+        if name.startswith("_") and not (
+                isinstance(obj, (type, types.BuiltinFunctionType))
+                and getattr(obj, "__module__", None) in (mod.__name__, None)):
+            continue
         if isinstance(obj, type):
             inst = make_instance(obj, rng)
             if inst is None:

@@ -95,8 +95,14 @@ TEST(BuildLog, NamesWhatIsMissingAndHowToFixIt) {
       "/usr/bin/ld: cannot find -lbrotlienc: No such file or directory\n"
       "ModuleNotFoundError: No module named 'Cython'\n"
       "ModuleNotFoundError: No module named 'setuptools_scm'\n"
-      "a.c:5:1: error: unknown type name 'BROTLI_INTERNAL'\n");
-  ASSERT_EQ(p.size(), 6u);
+      "a.c:5:1: error: unknown type name 'BROTLI_INTERNAL'\n"
+      "RuntimeError: RapidJSON sources not found: see README\n"
+      "clang: error: no such file or directory: 'deps/xxhash/xxhash.c'\n");
+  ASSERT_EQ(p.size(), 8u);
+  EXPECT_EQ(p[6].what, "the build stopped: RuntimeError: RapidJSON sources "
+                       "not found: see README");
+  EXPECT_EQ(p[7].what, "source 'deps/xxhash/xxhash.c' is not in the tree");
+  EXPECT_NE(p[7].fix.find("switch"), std::string::npos);
   EXPECT_EQ(p[0].what, "header 'zdict.h' not found");
   EXPECT_NE(p[0].fix.find("-dev package"), std::string::npos);
   EXPECT_NE(p[0].fix.find("--extra-arg -I"), std::string::npos);
@@ -110,6 +116,16 @@ TEST(BuildLog, NamesWhatIsMissingAndHowToFixIt) {
   EXPECT_EQ(p[5].what, "compiler error: a.c:5:1: error: unknown type name "
                        "'BROTLI_INTERNAL'");
   EXPECT_TRUE(diagnoseBuildLog("running build_ext\n").empty());
+}
+
+TEST(BuildLog, EnvironmentSwitchesOfSetupPy) {
+  Tree t;
+  t.write("setup.py", "import os\nif os.environ.get('XXHASH_LINK_SO'):\n"
+                      "  pass\nx = os.getenv(\"ZSTD_EXTERNAL\")\n"
+                      "y = os.environ['CC']\nz = os.environ.get('CC')\n");
+  EXPECT_EQ(environmentSwitches(t.path()),
+            (std::vector<std::string>{"XXHASH_LINK_SO", "ZSTD_EXTERNAL", "CC"}));
+  EXPECT_TRUE(environmentSwitches(t.path("none")).empty());
 }
 
 TEST(Vendored, BundledCopiesAreRecognisedAndTheProjectIsNot) {

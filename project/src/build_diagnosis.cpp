@@ -1,6 +1,7 @@
 // What stopped a build, read from its log, and how to get past it.
 #include "ftready/project/project.h"
 
+#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -53,6 +54,10 @@ std::vector<BuildProblem> diagnoseBuildLog(const std::string &log) {
   static const std::regex pyModule(
       R"(ModuleNotFoundError: No module named '([^']+)')");
   static const std::regex compileError(R"(^(\S+:\d+:\d+: error: .*)$)");
+  static const std::regex pyError(
+      R"(^(?:\w+\.)*(\w*(?:Error|Exception)): (.+)$)");
+  static const std::regex missingSource(
+      R"(error: no such file or directory: '([^']+)')");
   std::vector<BuildProblem> out;
   std::set<std::string> seen;
   auto add = [&](BuildProblem p) {
@@ -68,12 +73,39 @@ std::vector<BuildProblem> diagnoseBuildLog(const std::string &log) {
       add(missingHeader(m[1]));
     else if (std::regex_search(line, m, library))
       add(missingLibrary(m[1]));
+    else if (std::regex_search(line, m, missingSource))
+      add({"source '" + std::string(m[1]) + "' is not in the tree",
+           "a bundled library the source package leaves out: install the "
+           "system library's Debian -dev package and select it with the "
+           "project's own switch (see the build's environment switches)"});
     else if (std::regex_search(line, m, pyModule))
       add(missingPythonModule(m[1]));
+    else if (std::regex_match(line, m, pyError) &&
+             m[1] != "ModuleNotFoundError")
+      add({"the build stopped: " + std::string(m[1]) + ": " +
+               std::string(m[2]).substr(0, 300),
+           "supply what the project's build asks for (a Debian -dev package, "
+           "the project's own switch), or give --build-cmd"});
     else if (std::regex_search(line, m, compileError) && otherErrors++ < 3)
       add({"compiler error: " + std::string(m[1]),
            "the code does not compile for this Python with clang; fix it, or "
            "pass the defines it needs with --extra-arg/CFLAGS"});
+  }
+  return out;
+}
+
+std::vector<std::string> environmentSwitches(const std::string &project) {
+  static const std::regex env(
+      R"((?:os\.environ\.get|os\.getenv|os\.environ\.setdefault)\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]|os\.environ\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\])");
+  std::ifstream in(project + "/setup.py");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::set<std::string> seen;
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), env);
+       it != std::sregex_iterator(); ++it) {
+    std::string name = (*it)[1].matched ? (*it)[1] : (*it)[2];
+    if (seen.insert(name).second)
+      out.push_back(name);
   }
   return out;
 }

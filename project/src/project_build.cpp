@@ -237,6 +237,21 @@ void preferInplaceCopies(ProjectBuild &out) {
   }
 }
 
+// Names the project's environment switches in the fixes that point at
+// "the project's own switch".
+void addSwitches(const std::string &project,
+                 std::vector<BuildProblem> &problems) {
+  auto switches = environmentSwitches(project);
+  if (switches.empty())
+    return;
+  std::string list;
+  for (const auto &s : switches)
+    list += (list.empty() ? "" : ", ") + s;
+  for (auto &p : problems)
+    if (p.fix.find("switch") != std::string::npos)
+      p.fix += " (setup.py reads: " + list + ")";
+}
+
 } // namespace
 
 ProjectBuild build(const BuildRequest &r) {
@@ -299,9 +314,26 @@ ProjectBuild build(const BuildRequest &r) {
   preferInplaceCopies(out);
   std::string err;
   writeCompileDatabase(out, r.work_dir, &err);
-  if (!out.ok) {
+  if (!out.ok || out.modules.empty()) {
+    // A failed build, or one that succeeded without its extension (an
+    // optional one that did not compile, a Cython one without Cython).
     auto found = diagnoseBuildLog(res.out + res.err);
     out.problems.insert(out.problems.end(), found.begin(), found.end());
+    addSwitches(r.project, out.problems);
+    if (out.ok && !cythonSources(out.tree).empty() &&
+        std::none_of(out.problems.begin(), out.problems.end(),
+                     [](const BuildProblem &p) {
+                       return p.what.find("Cython") != std::string::npos;
+                     }))
+      out.problems.push_back(
+          {"the extension is written in Cython (.pyx) and the build made no "
+           "module from it",
+           "the build needs Cython (3.1 or later for free-threading) "
+           "importable by the managed interpreter; Debian 12's cython3 is "
+           "0.29, for its own Python: commit the generated C, or build with "
+           "--build-cmd"});
+  }
+  if (!out.ok) {
     if (out.problems.empty())
       out.problems.push_back(
           {"the build failed (exit " + std::to_string(res.exit_code) + ")",

@@ -226,8 +226,9 @@ std::vector<Gap> gapsOf(const Readiness &r) {
       gaps.push_back({"the stress run did not run", "see the diagnostics"});
     return gaps;
   }
+  // What stopped the build, or kept it from producing its extension.
+  gaps.insert(gaps.end(), r.build_problems.begin(), r.build_problems.end());
   if (!r.built) {
-    gaps.insert(gaps.end(), r.build_problems.begin(), r.build_problems.end());
     if (r.build_problems.empty())
       gaps.push_back(
           {"the build failed", "see build.log in the report folder"});

@@ -53,12 +53,13 @@ childEnvironment(const StressOptions &o, bool gilOff) {
   return env;
 }
 
-// A path in the build copy, as the user's own file.
+// A path in the build copy, as the user's own file ("./" folded away).
 std::string original(const StressOptions &o, const std::string &path) {
+  std::string p = fs::path(path).lexically_normal().string();
   const auto &[copy, orig] = o.built_from;
-  if (!copy.empty() && path.rfind(copy, 0) == 0)
-    return orig + path.substr(copy.size());
-  return path;
+  if (!copy.empty() && p.rfind(copy, 0) == 0)
+    return orig + p.substr(copy.size());
+  return p;
 }
 
 std::string relativeTo(const std::string &root, const std::string &path) {
@@ -272,6 +273,23 @@ private:
   unsigned roundsBefore_;
 };
 
+// The end of what a process printed, without the driver's own events:
+// where a traceback says what went wrong.
+std::string lastWords(const std::string &err) {
+  std::istringstream in(err);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);)
+    if (l.rfind(kMark, 0) != 0 && !l.empty())
+      lines.push_back(l);
+  std::string out;
+  for (size_t i = lines.size() > 12 ? lines.size() - 12 : 0; i < lines.size();
+       ++i)
+    out += lines[i] + "\n";
+  if (out.empty())
+    return "no output";
+  return out.size() > 2000 ? out.substr(out.size() - 2000) : out;
+}
+
 Finding abortFinding(const StressOptions &o, const std::string &rule,
                      const std::string &target, const std::string &what,
                      const std::vector<std::string> &dump) {
@@ -443,6 +461,7 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     }
     std::string target = observer.currentTarget();
     std::string rule, what;
+    std::vector<std::string> exitDump;
     if (r.timed_out || observer.hang()) {
       rule = "FTR003";
       what = r.timed_out
@@ -452,13 +471,28 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     } else if (observer.crash() || r.exit_code >= 128) {
       rule = "FTR002";
       what = "the process crashed (exit " + std::to_string(r.exit_code) + ")";
+    } else if (!target.empty()) {
+      // A call ended the process (exit(), an uncaught error in a thread the
+      // module started): the target's doing, not the harness's.
+      rule = "FTR002";
+      std::string words = lastWords(r.err);
+      std::string last = words.substr(0, words.size() - 1);
+      last = last.substr(last.rfind('\n') + 1);
+      what = "the process exited (code " + std::to_string(r.exit_code) +
+             ") during a call, last saying \"" + last.substr(0, 200) + "\"";
+      std::istringstream lines(words);
+      for (std::string l; std::getline(lines, l);)
+        exitDump.push_back("output: " + l);
     } else {
-      // The driver itself failed (import error, bad module): not a finding.
-      summary.import.error = r.err.substr(0, 2000);
+      // The driver failed before any call (import error, bad module): not
+      // a finding, but what the report says did not run.
+      summary.import.error = lastWords(r.err);
       break;
     }
     if (ev.on_finding && !(rule == "FTR002" && observer.crashReported()))
-      ev.on_finding(abortFinding(o, rule, target, what, observer.dump()));
+      ev.on_finding(abortFinding(o, rule, target, what,
+                                 exitDump.empty() ? observer.dump()
+                                                  : exitDump));
     if (target.empty() ||
         std::find(excluded.begin(), excluded.end(), target) != excluded.end())
       break;

@@ -115,6 +115,11 @@ bool readCompileDatabase(const std::string &dir, ProjectBuild &out,
 // compiler error), each with how to fix it.
 std::vector<BuildProblem> diagnoseBuildLog(const std::string &log);
 
+// Environment variables setup.py reads (os.environ.get("X"), os.getenv):
+// the switches a project offers, such as one that links a system library
+// instead of a bundled copy.
+std::vector<std::string> environmentSwitches(const std::string &project);
+
 // The dotted import name and sys.path entry of a built extension: the file
 // name up to its first dot, under every parent folder with an __init__.py.
 ExtensionModule moduleOf(const std::string &soPath);
