@@ -38,7 +38,10 @@ std::string shimLogPath() {
 
 std::vector<std::pair<std::string, std::string>>
 childEnvironment(const StressOptions &o, bool gilOff) {
-  std::string tsan = "halt_on_error=0 second_deadlock_stack=1 history_size=4";
+  // handle_abort: an abort() (a failed assert, a Fatal Python error) gets
+  // TSan's native stack, so the crash is placed on the extension's line.
+  std::string tsan = "halt_on_error=0 second_deadlock_stack=1 history_size=4 "
+                     "handle_abort=1";
   if (!o.tsan_suppressions.empty() && fs::exists(o.tsan_suppressions))
     tsan += " suppressions=" + o.tsan_suppressions;
   std::vector<std::pair<std::string, std::string>> env = {
@@ -409,7 +412,7 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     f.rule = "FTR004";
     f.severity = Severity::Warning;
     f.location = {o.object_name, 0, 0};
-    f.function = "PyInit_" + o.module;
+    f.function = "PyInit_" + o.module.substr(o.module.rfind('.') + 1);
     f.message =
         "importing " + o.module +
         " re-enabled the GIL for the whole process: " + summary.import.warning;
