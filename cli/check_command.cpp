@@ -182,7 +182,8 @@ namespace {
 // The modules the stress run takes: all the build produced, less those
 // [tool.ftready] excludes, or only those it names.
 std::vector<stress::ModuleTarget>
-modulesToStress(const project::ProjectBuild &b, const CheckArgs &a) {
+modulesToStress(const project::ProjectBuild &b, const CheckArgs &a,
+                reports::Readiness &facts) {
   std::vector<stress::ModuleTarget> out;
   for (const auto &m : b.modules) {
     if (!a.module.empty() && m.name != a.module &&
@@ -192,7 +193,10 @@ modulesToStress(const project::ProjectBuild &b, const CheckArgs &a) {
       continue;
     if (a.exclude_modules.count(m.name))
       continue;
-    out.push_back({m.name, m.import_dir, fs::path(m.path).filename().string()});
+    if (!m.tsan_instrumented)
+      facts.races_detectable = false;
+    out.push_back(
+        {m.name, m.import_dir, fs::path(m.path).filename().string(), m.path});
   }
   return out;
 }
@@ -240,8 +244,12 @@ reports::ModuleCoverage coverageOf(const stress::ModuleRun &run) {
   c.budget = run.budget_seconds;
   c.exercised = s.exercised;
   c.never_exercised = s.skipped;
+  for (const auto &n : s.notes)
+    c.note += (c.note.empty() ? "" : "; ") + n;
   std::string err = s.import.error;
-  if (!err.empty()) {
+  if (run.budget_seconds < 2) {
+    c.problem = "not run: the budget ran out before its turn";
+  } else if (!err.empty()) {
     // The last line of a traceback says what went wrong.
     while (!err.empty() && err.back() == '\n')
       err.pop_back();
@@ -368,14 +376,17 @@ int Commands::check() {
   facts.built = built.ok;
   for (const auto &p : built.problems)
     facts.build_problems.push_back({p.what, p.fix});
-  facts.units_compiled = static_cast<unsigned>(built.units.size());
+  // The units that count: compiled once each, in the project's tree (not a
+  // setup.py's compiler probes in /tmp).
+  const project::ScanPlan plan = project::scanPlan(built);
+  facts.units_compiled = static_cast<unsigned>(plan.files.size());
 
   // 2. Static analysis of exactly what the build compiled.
   analyzer::ScanResult scanned;
   try {
     // A build that succeeded compiling nothing has nothing to scan; one that
     // failed is scanned with default flags, for what can be seen.
-    if (!(built.ok && built.units.empty()))
+    if (!(built.ok && plan.files.empty()))
       scanned = analyzer::scan(scanOptionsFor(built, a, *release));
   } catch (const analyzer::UsageError &e) {
     if (built.units.empty()) {
@@ -397,7 +408,7 @@ int Commands::check() {
   summary.files_scanned = scanned.files_scanned;
   // Units are what the build compiled: a scan with default flags after a
   // build that compiled nothing counts none (the build's gap says why).
-  if (!built.units.empty()) {
+  if (!plan.files.empty()) {
     facts.units_scanned = scanned.files_scanned;
     facts.units_parsed =
         facts.units_scanned - static_cast<unsigned>(scanned.unparsed.size());
@@ -406,7 +417,7 @@ int Commands::check() {
   }
   for (const auto &d : scanned.diagnostics)
     summary.diagnostics.push_back({shown(built, d.file), d.message});
-  if (built.ok || !built.units.empty()) {
+  if (built.ok || !plan.files.empty()) {
     for (const auto &f :
          project::notBuiltSources(built.tree, built.units, scanned.included))
       facts.not_built.push_back(f);
@@ -415,7 +426,7 @@ int Commands::check() {
 
   // 3. Every module the build produced, stressed in turn on a shared budget.
   std::vector<Finding> dynamics;
-  auto modules = modulesToStress(built, a);
+  auto modules = modulesToStress(built, a, facts);
   if (!modules.empty()) {
     stress::StressOptions o;
     o.interpreter = *tsan;
@@ -446,6 +457,7 @@ int Commands::check() {
     facts.budget = left;
     auto runs = stress::stressModules(modules, o, left, ev);
     addCoverage(facts, runs);
+
   } else if (!built.modules.empty()) {
     summary.diagnostics.push_back(
         {a.project, "every built module was excluded by --module or "

@@ -580,6 +580,7 @@ int Commands::stress() {
       o.built_from = {built.tree, built.source_root};
     o.module = chosen->name;
     o.module_dir = chosen->import_dir;
+    o.module_file = chosen->path;
     o.object_name = fs::path(chosen->path).filename().string();
     o.shims = !stress_.no_shims;
     o.shim_yield_permille = stress_.shim_yield;
@@ -594,6 +595,7 @@ int Commands::stress() {
     o.module = stress_.module.empty() ? name.substr(0, name.find('.'))
                                       : stress_.module;
     o.module_dir = so.parent_path().string();
+    o.module_file = so.string();
     o.object_name = name;
   } else {
     std::cerr << "ftready: error: give an extension .so, a setuptools "

@@ -237,6 +237,29 @@ TEST(Check, MissingHeaderIsIncompleteNamesTheHeaderAndFailsTheGate) {
   fs::remove_all(out);
 }
 
+// A build that succeeds by skipping an extension that does not compile (as
+// many optional-extension setup.py files do): the module that did build is
+// stressed, and the verdict says what was skipped.
+TEST(Check, SkippedOptionalExtensionIsIncomplete) {
+  std::string out = scratch("optional");
+  auto r =
+      check({corpus("optional_ext_project"), "--budget", "10s", "-o", out});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  auto j = readJson(out + "/report.json");
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["readiness"]["verdict"], "INCOMPLETE");
+  const auto &e = j["readiness"]["evidence"];
+  EXPECT_TRUE(e["built"].get<bool>());
+  ASSERT_EQ(e["modules"].size(), 1u);
+  EXPECT_EQ(e["modules"][0]["name"], "ftopt_plain");
+  EXPECT_GT(e["modules"][0]["calls"].get<unsigned long>(), 0u);
+  ASSERT_FALSE(e["gaps"].empty());
+  EXPECT_EQ(e["gaps"][0]["what"],
+            "the build went on without what failed to compile: src/fast.c");
+  EXPECT_NE(e["gaps"].dump().find("_PyList_Extend"), std::string::npos);
+  fs::remove_all(out);
+}
+
 TEST(Check, PurePythonFallbackIsNeverReady) {
   std::string out = scratch("pure");
   auto r = check({corpus("pure_python_project"), "--budget", "20s", "-o", out});

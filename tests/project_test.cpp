@@ -123,8 +123,9 @@ TEST(BuildLog, EnvironmentSwitchesOfSetupPy) {
   t.write("setup.py", "import os\nif os.environ.get('XXHASH_LINK_SO'):\n"
                       "  pass\nx = os.getenv(\"ZSTD_EXTERNAL\")\n"
                       "y = os.environ['CC']\nz = os.environ.get('CC')\n");
-  EXPECT_EQ(environmentSwitches(t.path()),
-            (std::vector<std::string>{"XXHASH_LINK_SO", "ZSTD_EXTERNAL", "CC"}));
+  EXPECT_EQ(
+      environmentSwitches(t.path()),
+      (std::vector<std::string>{"XXHASH_LINK_SO", "ZSTD_EXTERNAL", "CC"}));
   EXPECT_TRUE(environmentSwitches(t.path("none")).empty());
 }
 
@@ -262,6 +263,26 @@ TEST(Wrapper, RecordsEveryArgumentExactlyThenRunsTheCompiler) {
             (std::vector<std::string>{"sh", "-c", "printf 'ran %s\\n' \"$0\"",
                                       "a\"b\\c\td"}));
   EXPECT_EQ(j["directory"], fs::current_path().string());
+  EXPECT_EQ(j["exit"], 0);
+  // The compiler's status is kept, and recorded: a failed compile is one
+  // the build skipped.
+  auto failing =
+      ftready::runProcess({FTREADY_CC_WRAPPER, "sh", "-c", "exit 3"},
+                          ftready::withTimeout(30, {{"FTREADY_CC_LOG", log}}));
+  EXPECT_EQ(failing.exit_code, 3);
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["exit"], 3);
+  // Through a link named ftready-cc-COMPILER: one word for CC/LDSHARED.
+  fs::create_symlink(FTREADY_CC_WRAPPER, t.path("ftready-cc-sh"));
+  auto linked = ftready::runProcess(
+      {t.path("ftready-cc-sh"), "-c", "printf 'linked %s\\n' \"$0\"", "x y"},
+      ftready::withTimeout(30, {{"FTREADY_CC_LOG", log}}));
+  EXPECT_EQ(linked.exit_code, 0) << linked.err;
+  EXPECT_EQ(linked.out, "linked x y\n");
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["arguments"],
+            (std::vector<std::string>{"sh", "-c",
+                                      "printf 'linked %s\\n' \"$0\"", "x y"}));
   auto missing = ftready::runProcess({FTREADY_CC_WRAPPER, "/nonexistent/cc"},
                                      ftready::withTimeout(30));
   EXPECT_EQ(missing.exit_code, 127);

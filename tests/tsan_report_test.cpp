@@ -1,8 +1,11 @@
 // Where a ThreadSanitizer report is placed: the first frame in the
 // project's own sources, from the access stacks only.
+#include "ftready/finding.h"
 #include "ftready/stress/tsan_report.h"
 
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 using namespace ftready::stress;
 
@@ -76,6 +79,54 @@ TEST(TsanReport, OnlyAccessStacksPlaceARace) {
   EXPECT_EQ(lines, (std::vector<unsigned>{40, 20}));
   EXPECT_EQ(ownFrame(reports[0].stacks[0], "other.so", {"/build/tree"}),
             nullptr);
+}
+
+// A lock-order inversion is placed where the locks are taken, and an
+// extension built without -g still owns its frames.
+TEST(TsanReport, LockOrderInversionAndFramesWithoutLines) {
+  const char *report = R"(==================
+WARNING: ThreadSanitizer: lock-order-inversion (potential deadlock) (pid=9)
+  Cycle in lock order graph: M1 (0x1) => M2 (0x2) => M1
+
+  Mutex M2 acquired here while holding mutex M1 in thread T1:
+    #0 pthread_mutex_lock <null> (python3.13+0x1)
+    #1 transfer <null> (mod.so+0x10)
+
+  Mutex M1 acquired here while holding mutex M2 in thread T2:
+    #0 pthread_mutex_lock <null> (python3.13+0x1)
+    #1 refund <null> (mod.so+0x20)
+
+  Mutex M1 (0x1) created at:
+    #0 pthread_mutex_init <null> (python3.13+0x1)
+    #1 setup <null> (mod.so+0x30)
+
+SUMMARY: ThreadSanitizer: lock-order-inversion (potential deadlock) in transfer
+==================
+)";
+  auto reports = parseTsanReports(report);
+  ASSERT_EQ(reports.size(), 1u);
+  std::vector<std::string> placed;
+  for (const auto &s : reports[0].stacks)
+    if (isAccessStack(s))
+      if (const StackFrame *f = ownFrame(s, "mod.so", {"/build/tree"}))
+        placed.push_back(f->function);
+  EXPECT_EQ(placed, (std::vector<std::string>{"transfer", "refund"}));
+}
+
+// Evidence comes from hostile processes: bytes that are not UTF-8 must not
+// cost the finding (nlohmann::json throws on them by default).
+TEST(FindingIo, InvalidUtf8EvidenceIsKept) {
+  ftready::Finding f;
+  f.rule = "FTR002";
+  f.message = "crashed saying \xff\xfe";
+  f.evidence = {"output: \xc3"};
+  std::ostringstream out;
+  ftready::writeJsonLine(out, f);
+  std::istringstream in(out.str());
+  auto back = ftready::readJsonLines(in);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].rule, "FTR002");
+  EXPECT_EQ(back[0].evidence.size(), 1u);
 }
 
 } // namespace

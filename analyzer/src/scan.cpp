@@ -285,7 +285,15 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
   tool.setPrintErrorMessage(false);
   TuJob job{opts, scope, watched, errors, out};
   ScanActionFactory factory(job);
-  tool.run(&factory);
+  // A unit the tool could not run at all (no such file, a bad command line)
+  // has not parsed. (Compile errors make run() fail too: those are judged
+  // one by one below, as FT006's missing ob_refcnt is not a bad parse.)
+  int rc = tool.run(&factory);
+  if ((rc != 0 && errors.errors.empty()) || out.dependencies.empty()) {
+    out.parseFailed = true;
+    out.diagnostics.push_back(
+        {file, "parse error: the unit could not be parsed at all"});
+  }
   unsigned shown = 0;
   for (size_t i = 0; i < errors.errors.size(); ++i) {
     // A missing ob_refcnt is the code's hazard (FT006), not a bad input.
@@ -391,6 +399,7 @@ ScanResult scan(const ScanOptions &opts) {
       } catch (const std::exception &e) {
         outcomes[i].diagnostics.push_back(
             {sources.files[i], std::string("internal error: ") + e.what()});
+        outcomes[i].parseFailed = true;
       }
     }
   };

@@ -117,7 +117,11 @@ void from_json(const nlohmann::json &j, Finding &f) {
 }
 
 void writeJsonLine(std::ostream &out, const Finding &f) {
-  out << nlohmann::json(f).dump() << '\n';
+  // Evidence comes from hostile processes: invalid UTF-8 is replaced, never
+  // a reason to lose the finding.
+  out << nlohmann::json(f).dump(-1, ' ', false,
+                                nlohmann::json::error_handler_t::replace)
+      << '\n';
   out.flush();
 }
 

@@ -42,6 +42,7 @@ std::string absoluteIn(const std::string &dir, const std::string &p) {
 }
 
 struct Invocation {
+  int exitCode = 0;
   std::string directory;
   std::vector<std::string> arguments;
   bool compileOnly = false;
@@ -52,7 +53,7 @@ struct Invocation {
 
 Invocation parseInvocation(const std::string &dir,
                            const std::vector<std::string> &args) {
-  Invocation inv{dir, args, false, "", {}, {}};
+  Invocation inv{0, dir, args, false, "", {}, {}};
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string &a = args[i];
     if (a == "-c") {
@@ -87,6 +88,12 @@ bool exportsInit(const std::string &so, const std::string &name) {
 
 } // namespace
 
+bool isTsanInstrumented(const std::string &soPath) {
+  auto r =
+      runProcess({"nm", "-D", "--undefined-only", soPath}, withTimeout(60));
+  return r.exit_code == 0 && r.out.find(" __tsan_") != std::string::npos;
+}
+
 ExtensionModule moduleOf(const std::string &soPath) {
   ExtensionModule m;
   m.path = fs::absolute(soPath).lexically_normal().string();
@@ -117,6 +124,7 @@ void readCompileLog(const std::string &logPath, const std::string &tree,
     Invocation inv =
         parseInvocation(j.value("directory", ""),
                         j["arguments"].get<std::vector<std::string>>());
+    inv.exitCode = j.value("exit", 0);
     for (const auto &src : inv.sources) {
       if (!seen.insert({src, inv.output}).second)
         continue;
@@ -131,11 +139,11 @@ void readCompileLog(const std::string &logPath, const std::string &tree,
           continue;
         args.push_back(a);
       }
-      out.units.push_back({src, inv.directory, args, inv.output});
-      if (!inv.output.empty() && inv.compileOnly)
+      out.units.push_back({src, inv.directory, args, inv.output, inv.exitCode});
+      if (!inv.output.empty() && inv.compileOnly && inv.exitCode == 0)
         sourcesOfObject[inv.output].push_back(src);
     }
-    if (!inv.compileOnly && isSharedObject(inv.output))
+    if (!inv.compileOnly && isSharedObject(inv.output) && inv.exitCode == 0)
       links.push_back(inv);
   }
   std::set<std::string> modulesSeen;

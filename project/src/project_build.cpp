@@ -28,7 +28,7 @@ bool copyTree(const fs::path &from, const fs::path &to, std::string *error) {
     if (ec)
       break;
     std::string name = it->path().filename().string();
-    fs::path target = to / fs::relative(it->path(), from);
+    fs::path target = to / it->path().lexically_relative(from);
     if (it->is_symlink()) {
       fs::copy_symlink(it->path(), target, ec);
       ec.clear();
@@ -66,11 +66,26 @@ std::string fromEnv(const char *name) {
   return v ? v : "";
 }
 
+// The wrapper as one word: a link named ftready-cc-COMPILER in the work
+// folder (distutils replaces the first word of the linker when it links
+// C++, so "ftready-cc clang-16" would lose the wrapper's argument).
+std::string wrapperFor(const BuildRequest &r, const std::string &compiler) {
+  fs::path bin = fs::path(r.work_dir) / "bin";
+  fs::path link = bin / ("ftready-cc-" + compiler);
+  std::error_code ec;
+  fs::create_directories(bin, ec);
+  if (!fs::exists(link))
+    fs::create_symlink(fs::absolute(r.wrapper), link, ec);
+  // Without the link, the wrapper and its compiler as two words: C builds
+  // still work, and the failure says what happened.
+  return ec ? r.wrapper + " " + compiler : link.string();
+}
+
 // CC, CXX, LDSHARED... through the wrapper, the sanitizer and the user's
 // CFLAGS/CPPFLAGS/LDFLAGS kept.
 std::vector<std::pair<std::string, std::string>>
 buildEnvironment(const BuildRequest &r, const std::string &logPath) {
-  std::string cc = r.wrapper + " clang-16", cxx = r.wrapper + " clang++-16";
+  std::string cc = wrapperFor(r, "clang-16"), cxx = wrapperFor(r, "clang++-16");
   std::string sanitize = r.interpreter.tsan ? " -fsanitize=thread" : "";
   std::string cflags = "-g -O1" + sanitize;
   if (!fromEnv("CFLAGS").empty())
@@ -111,12 +126,14 @@ std::vector<std::string> buildArgv(const BuildRequest &r,
   if (r.kind == BuildKind::Command) {
     argv.insert(argv.end(), {"sh", "-c", r.build_cmd});
   } else if (r.kind == BuildKind::SetupPy) {
+    // --force: a module the user built in place before must not make
+    // build_ext skip compiling (and the wrapper miss its commands).
     argv.insert(argv.end(), {r.interpreter.path, "setup.py", "build_ext",
-                             "--inplace", jobs});
+                             "--inplace", "--force", jobs});
   } else {
     argv.insert(argv.end(), {r.interpreter.path, "-c",
                              "from setuptools import setup; setup()",
-                             "build_ext", "--inplace", jobs});
+                             "build_ext", "--inplace", "--force", jobs});
   }
   return argv;
 }
@@ -257,7 +274,12 @@ void addSwitches(const std::string &project,
 ProjectBuild build(const BuildRequest &r) {
   ProjectBuild out;
   out.kind = r.kind;
-  out.source_root = fs::absolute(r.project).lexically_normal().string();
+  // Canonical, as the wrapper's getcwd() is: a symlinked TMPDIR or project
+  // folder must not put the recorded units outside the tree.
+  std::error_code canon;
+  out.source_root = fs::weakly_canonical(fs::absolute(r.project), canon)
+                        .lexically_normal()
+                        .string();
   std::error_code ec;
   fs::create_directories(r.work_dir, ec);
   std::string logPath = r.work_dir + "/compile-log.jsonl";
@@ -266,7 +288,12 @@ ProjectBuild build(const BuildRequest &r) {
   if (r.kind == BuildKind::CompileDatabase) {
     out.tree = out.source_root;
     std::string err;
-    std::string dir = r.compdb_dir.empty() ? out.source_root : r.compdb_dir;
+    // Where detectBuildKind found it: the project's folder or its build/.
+    std::string dir = r.compdb_dir;
+    if (dir.empty())
+      dir = fs::exists(out.source_root + "/compile_commands.json")
+                ? out.source_root
+                : out.source_root + "/build";
     if (!readCompileDatabase(dir, out, &err)) {
       out.problems.push_back({err, "pass the folder that holds the build's "
                                    "compile_commands.json"});
@@ -282,8 +309,10 @@ ProjectBuild build(const BuildRequest &r) {
       if (it->is_regular_file() && !r.interpreter.ext_suffix.empty() &&
           p.size() > r.interpreter.ext_suffix.size() &&
           p.compare(p.size() - r.interpreter.ext_suffix.size(),
-                    std::string::npos, r.interpreter.ext_suffix) == 0)
+                    std::string::npos, r.interpreter.ext_suffix) == 0) {
         out.modules.push_back(moduleOf(p));
+        out.modules.back().tsan_instrumented = isTsanInstrumented(p);
+      }
     }
     return out;
   }
@@ -298,7 +327,9 @@ ProjectBuild build(const BuildRequest &r) {
       out.problems.push_back({err, "make the project folder readable"});
       return out;
     }
-    out.tree = fs::absolute(tree).lexically_normal().string();
+    out.tree = fs::weakly_canonical(fs::absolute(tree), ec)
+                   .lexically_normal()
+                   .string();
     res = runProcess(
         buildArgv(r, tree),
         withTimeout(r.timeout_seconds, buildEnvironment(r, logPath)));
@@ -311,10 +342,36 @@ ProjectBuild build(const BuildRequest &r) {
          "build it yourself and pass --compile-commands, or give --build-cmd"});
   out.ok = res.exit_code == 0;
   readCompileLog(logPath, out.tree, out);
+  for (auto &m : out.modules)
+    m.tsan_instrumented = r.interpreter.tsan;
   preferInplaceCopies(out);
   std::string err;
   writeCompileDatabase(out, r.work_dir, &err);
-  if (!out.ok || out.modules.empty()) {
+  // Sources of the project whose compile failed while the build went on
+  // (an optional extension skipped), and modules with no recorded source
+  // (compiled by something that did not go through CC).
+  std::vector<std::string> failed;
+  for (const auto &u : out.units)
+    if (u.exit_code != 0 && u.file.rfind(out.tree + "/", 0) == 0)
+      failed.push_back(u.file.substr(out.tree.size() + 1));
+  if (out.ok && !failed.empty()) {
+    std::string list;
+    for (const auto &f : failed)
+      list += (list.empty() ? "" : ", ") + f;
+    out.problems.push_back(
+        {"the build went on without what failed to compile: " + list,
+         "an optional extension was skipped: fix what stops it compiling "
+         "(the compiler's errors are listed here and in build.log)"});
+  }
+  for (const auto &m : out.modules)
+    if (m.sources.empty() && r.kind != BuildKind::CompileDatabase)
+      out.problems.push_back(
+          {"module " + m.name +
+               " was built from sources ftready did not see compiled (not "
+               "through CC/CXX)",
+           "build with --build-cmd so that its compiler is CC, or give the "
+           "build's compile_commands.json with --compile-commands"});
+  if (!out.ok || out.modules.empty() || !failed.empty()) {
     // A failed build, or one that succeeded without its extension (an
     // optional one that did not compile, a Cython one without Cython).
     auto found = diagnoseBuildLog(res.out + res.err);

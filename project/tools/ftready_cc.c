@@ -1,10 +1,16 @@
 /* ftready-cc: the compiler wrapper ftready puts in CC/CXX/LDSHARED while a
  * project's own build runs. It appends one JSON line per invocation
  * ({"directory": cwd, "arguments": [compiler, args...]}) to the file named by
- * FTREADY_CC_LOG, then becomes the real compiler (argv[1]). One write(2)
- * with O_APPEND per record keeps records of parallel compilers whole.
+ * FTREADY_CC_LOG once the real compiler has run, with its exit status
+ * ("exit"): a source whose compile failed is one the build skipped. One
+ * write(2) with O_APPEND per record keeps records of parallel compilers
+ * whole.
  *
  *   CC="ftready-cc clang-16" FTREADY_CC_LOG=/tmp/cc.jsonl python setup.py ...
+ *
+ * Called through a link named ftready-cc-COMPILER, the compiler is in the
+ * name, so CC is one word: distutils replaces the first word of the linker
+ * with the C++ compiler when it links C++, and would drop a second one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct buffer {
@@ -63,7 +70,23 @@ static int putString(struct buffer *b, const char *s) {
   return put(b, "\"", 1);
 }
 
-static void record(int argc, char **argv) {
+/* The real compiler and its arguments: from the link name, or argv[1]. */
+static char **compilerArgv(int argc, char **argv, char **named) {
+  const char *base = strrchr(argv[0], '/');
+  base = base ? base + 1 : argv[0];
+  static const char prefix[] = "ftready-cc-";
+  if (strncmp(base, prefix, sizeof prefix - 1) == 0 &&
+      base[sizeof prefix - 1]) {
+    *named = (char *)base + sizeof prefix - 1;
+    argv[0] = *named;
+    return argv;
+  }
+  (void)argc;
+  *named = NULL;
+  return argv + 1;
+}
+
+static void record(int argc, char **argv, int status) {
   const char *path = getenv("FTREADY_CC_LOG");
   if (!path || !*path)
     return;
@@ -73,9 +96,11 @@ static void record(int argc, char **argv) {
   struct buffer b = {0, 0, 0};
   int ok = put(&b, "{\"directory\":", 13) && putString(&b, cwd) &&
            put(&b, ",\"arguments\":[", 14);
-  for (int i = 1; ok && i < argc; ++i)
-    ok = (i == 1 || put(&b, ",", 1)) && putString(&b, argv[i]);
-  ok = ok && put(&b, "]}\n", 3);
+  for (int i = 0; ok && i < argc; ++i)
+    ok = (i == 0 || put(&b, ",", 1)) && putString(&b, argv[i]);
+  char tail[32];
+  int n = snprintf(tail, sizeof tail, "],\"exit\":%d}\n", status);
+  ok = ok && n > 0 && put(&b, tail, (size_t)n);
   if (ok) {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0) {
@@ -88,13 +113,29 @@ static void record(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "ftready-cc: usage: ftready-cc COMPILER [ARGS...]\n");
+  char *named = NULL;
+  char **cc = compilerArgv(argc, argv, &named);
+  int ccArgc = named ? argc : argc - 1;
+  if (ccArgc < 1 || !cc[0]) {
+    fprintf(stderr, "ftready-cc: usage: ftready-cc COMPILER [ARGS...], or "
+                    "call it through a link named ftready-cc-COMPILER\n");
     return 2;
   }
-  record(argc, argv);
-  execvp(argv[1], argv + 1);
-  fprintf(stderr, "ftready-cc: cannot run '%s': %s\n", argv[1],
-          strerror(errno));
-  return 127;
+  pid_t pid = fork();
+  if (pid < 0) {
+    fprintf(stderr, "ftready-cc: cannot fork: %s\n", strerror(errno));
+    return 127;
+  }
+  if (pid == 0) {
+    execvp(cc[0], cc);
+    fprintf(stderr, "ftready-cc: cannot run '%s': %s\n", cc[0],
+            strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  record(ccArgc, cc, code);
+  return code;
 }

@@ -256,7 +256,12 @@ std::vector<Gap> gapsOf(const Readiness &r) {
          "make the build compile the extension for 3.13t (a switch that skips "
          "it, a compiler it did not find), or give --build-cmd"});
   for (const auto &m : r.modules) {
-    if (!m.imported)
+    if (m.problem.rfind("not run", 0) == 0)
+      gaps.push_back(
+          {"module " + m.name + " was " + m.problem, "give a larger --budget"});
+    else if (m.problem.rfind("excluded", 0) == 0)
+      continue; // the user's choice, said in the diagnostics
+    else if (!m.imported)
       gaps.push_back({"module " + m.name + " did not import" +
                           (m.problem.empty() ? "" : ": " + m.problem),
                       "make it importable by the managed interpreter: its "
@@ -268,6 +273,13 @@ std::vector<Gap> gapsOf(const Readiness &r) {
                       "give a --scenario file whose calls set up its objects, "
                       "or a larger --budget"});
   }
+  bool anyRan = std::any_of(
+      r.modules.begin(), r.modules.end(),
+      [](const ModuleCoverage &m) { return m.imported && m.calls > 0; });
+  if (!r.modules.empty() && !anyRan && gaps.empty())
+    gaps.push_back({"no module was stressed",
+                    "remove the exclusions of [tool.ftready] modules / "
+                    "exclude-modules or --module"});
   return gaps;
 }
 
@@ -315,13 +327,19 @@ Readiness judge(const std::vector<Finding> &merged, Readiness r) {
     r.verdict = toString(Verdict::NotReady);
   else if (!r.gaps.empty())
     r.verdict = toString(Verdict::Incomplete);
-  else if (warnings || other)
+  else if (warnings || other ||
+           std::any_of(r.modules.begin(), r.modules.end(),
+                       [](const ModuleCoverage &m) { return !m.note.empty(); }))
     r.verdict = toString(Verdict::ReadyWithWarnings);
   else
     r.verdict = toString(Verdict::Ready);
   for (const auto &g : r.gaps)
     r.reasons.push_back("could not decide: " + g.what + " (to fix: " + g.fix +
                         ")");
+  for (const auto &m : r.modules)
+    if (!m.note.empty())
+      r.reasons.push_back("module " + m.name + " " + m.note +
+                          ": it did not run as its users import it");
   if (r.verdict == std::string("READY"))
     r.reasons.push_back(
         onlyFt004 && !r.declares_support

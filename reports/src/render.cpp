@@ -128,6 +128,7 @@ nlohmann::json evidenceJson(const Readiness &r) {
     modules.push_back({{"name", m.name},
                        {"imported", m.imported},
                        {"problem", m.problem},
+                       {"note", m.note},
                        {"declares_support", m.declares_support},
                        {"calls", m.calls},
                        {"rounds", m.rounds},
@@ -165,6 +166,7 @@ void readEvidence(const nlohmann::json &e, Readiness &o) {
     c.name = m.value("name", "");
     c.imported = m.value("imported", false);
     c.problem = m.value("problem", "");
+    c.note = m.value("note", "");
     c.declares_support = m.value("declares_support", false);
     c.calls = m.value("calls", 0ul);
     c.rounds = m.value("rounds", 0u);
@@ -212,7 +214,7 @@ std::string renderJson(const std::vector<Finding> &findings,
   j["diagnostics"] = nlohmann::json::array();
   for (const auto &d : summary.diagnostics)
     j["diagnostics"].push_back({{"file", d.file}, {"message", d.message}});
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 namespace {
@@ -342,7 +344,8 @@ std::string renderSarif(const std::vector<Finding> &findings,
           {{{"executionSuccessful", !summary.incomplete},
             {"toolExecutionNotifications", notifications}}}},
          {"results", results}}}}};
-  return sarif.dump(2) + "\n";
+  return sarif.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
 }
 
 namespace {

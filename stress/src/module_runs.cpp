@@ -23,6 +23,7 @@ std::vector<ModuleRun> stressModules(const std::vector<ModuleTarget> &modules,
       o.module = modules[i].name;
       o.module_dir = modules[i].import_dir;
       o.object_name = modules[i].object_name;
+      o.module_file = modules[i].file;
       o.budget_seconds = share;
       run.summary = runStress(o, events);
     } else {

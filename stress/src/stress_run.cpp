@@ -129,6 +129,17 @@ public:
   }
 
   bool done() const { return done_; }
+  // What was running: one thread probing a target, or a concurrent round.
+  std::string during() const {
+    if (target_.empty())
+      return " while the module was imported and its callables discovered";
+    if (alone_)
+      return " while " + target_ +
+             " was called from one thread alone (to "
+             "find its arguments): a crash with no concurrency";
+    return " while " + std::to_string(o_.threads) + " threads called " +
+           target_;
+  }
   bool hang() const { return hang_; }
   bool crash() const { return crash_; }
   bool crashReported() const { return crashReported_; }
@@ -147,8 +158,10 @@ private:
     std::string kind = e.value("event", "");
     if (kind == "probe") {
       target_ = e.value("target", ""); // a crash now is this target's
+      alone_ = true; // called from one thread, to find its arguments
     } else if (kind == "round") {
       target_ = e.value("target", "");
+      alone_ = false;
       if (std::find(summary_.exercised.begin(), summary_.exercised.end(),
                     target_) == summary_.exercised.end())
         summary_.exercised.push_back(target_);
@@ -158,10 +171,15 @@ private:
       if (ev_.on_progress)
         ev_.on_progress(summary_.calls, o_.threads, secondsSince(t0_));
     } else if (kind == "skipped") {
-      summary_.skipped.push_back(e.value("target", "") + ": " +
-                                 e.value("reason", ""));
+      // Each restarted child says it again: once is enough.
+      std::string s = e.value("target", "") + ": " + e.value("reason", "");
+      if (std::find(summary_.skipped.begin(), summary_.skipped.end(), s) ==
+          summary_.skipped.end())
+        summary_.skipped.push_back(s);
     } else if (kind == "concurrency_errors") {
       concurrencyErrors(e.value("target", ""), e["errors"]);
+    } else if (kind == "note") {
+      summary_.notes.push_back(e.value("text", ""));
     } else if (kind == "done") {
       done_ = true;
     }
@@ -207,9 +225,7 @@ private:
     f.location = {relativeTo(o_.root, original(o_, top.file)), top.line, 0};
     f.function = top.function;
     std::string other = tops.size() > 1 ? tops[1]->function : "the interpreter";
-    std::string during = " while " + std::to_string(o_.threads) +
-                         " threads called " +
-                         (target_.empty() ? "the module" : target_);
+    std::string during = this->during();
     f.message =
         race ? "ThreadSanitizer: " + r.kind + " between " + top.function +
                    " and " + other + during
@@ -269,6 +285,7 @@ private:
   std::vector<std::string> dump_;
   bool done_ = false, hang_ = false, crash_ = false, crashReported_ = false;
   bool stopping_ = false;
+  bool alone_ = false;
   int pid_ = 0;
 
   // What the earlier child processes counted; this one's counts add to it.
@@ -295,14 +312,14 @@ std::string lastWords(const std::string &err) {
 
 Finding abortFinding(const StressOptions &o, const std::string &rule,
                      const std::string &target, const std::string &what,
+                     const std::string &during,
                      const std::vector<std::string> &dump) {
   Finding f;
   f.rule = rule;
   f.severity = Severity::Error;
   f.location = {o.object_name, 0, 0};
   f.function = target;
-  f.message = what + " while " + std::to_string(o.threads) +
-              " threads called " + (target.empty() ? "the module" : target);
+  f.message = what + during;
   f.fix = rule == "FTR003"
               ? "look for a lock taken in two orders, or a lock held while "
                 "calling back into Python; the thread dump is in the evidence"
@@ -374,7 +391,15 @@ sys.path.insert(0, sys.argv[1])
 before = sys._is_gil_enabled()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    __import__(sys.argv[2])
+    try:
+        __import__(sys.argv[2])
+    except ImportError:
+        # The package's Python part failed: load the extension from its file.
+        if "." not in sys.argv[2] or not sys.argv[3]:
+            raise
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(sys.argv[2], sys.argv[3])
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
 print(json.dumps({"before": before, "after": sys._is_gil_enabled(),
                   "warning": "; ".join(str(w.message) for w in caught
                                        if issubclass(w.category, RuntimeWarning))}))
@@ -384,7 +409,8 @@ print(json.dumps({"before": before, "after": sys._is_gil_enabled(),
   opts.env = childEnvironment(o, false);
   opts.timeout_seconds = 300;
   auto r = runProcess(
-      {o.interpreter.path, "-c", script, o.module_dir, o.module}, opts);
+      {o.interpreter.path, "-c", script, o.module_dir, o.module, o.module_file},
+      opts);
   auto nl = r.out.rfind('{');
   if (r.exit_code != 0 || nl == std::string::npos) {
     p.error = r.err.substr(0, 2000);
@@ -433,6 +459,7 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
       break;
     nlohmann::json cfg = {{"module", o.module},
                           {"path", o.module_dir},
+                          {"file", o.module_file},
                           {"threads", o.threads},
                           {"budget", left},
                           {"seed", o.seed + summary.restarts},
@@ -456,8 +483,10 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
       observer.line(l);
     };
     opts.on_start = [&observer](int pid) { observer.setPid(pid); };
-    auto r =
-        runProcess({o.interpreter.path, "-c", kDriverSource, cfg.dump()}, opts);
+    auto r = runProcess(
+        {o.interpreter.path, "-c", kDriverSource,
+         cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
+        opts);
     if (observer.done()) {
       summary.completed = true;
       break;
@@ -479,7 +508,9 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
       // module started): the target's doing, not the harness's.
       rule = "FTR002";
       std::string words = lastWords(r.err);
-      std::string last = words.substr(0, words.size() - 1);
+      std::string last = words;
+      while (!last.empty() && last.back() == '\n')
+        last.pop_back();
       last = last.substr(last.rfind('\n') + 1);
       what = "the process exited (code " + std::to_string(r.exit_code) +
              ") during a call, last saying \"" + last.substr(0, 200) + "\"";
@@ -493,9 +524,9 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
       break;
     }
     if (ev.on_finding && !(rule == "FTR002" && observer.crashReported()))
-      ev.on_finding(abortFinding(o, rule, target, what,
-                                 exitDump.empty() ? observer.dump()
-                                                  : exitDump));
+      ev.on_finding(
+          abortFinding(o, rule, target, what, observer.during(),
+                       exitDump.empty() ? observer.dump() : exitDump));
     if (target.empty() ||
         std::find(excluded.begin(), excluded.end(), target) != excluded.end())
       break;

@@ -74,10 +74,14 @@ std::vector<TsanReport> parseTsanReports(const std::string &output) {
 
 bool isAccessStack(const TsanStack &stack) {
   const std::string &t = stack.title;
+  // "Mutex M1 acquired here while holding mutex M2": a lock-order
+  // inversion is placed where the locks are taken.
   for (const char *p : {"Write", "Read", "Previous write", "Previous read",
                         "Atomic", "Previous atomic"})
     if (t.rfind(p, 0) == 0)
       return true;
+  if (t.rfind("Mutex", 0) == 0) // not "Mutex M1 (0x..) created at"
+    return t.find(" acquired ") != std::string::npos;
   return t.empty();
 }
 
@@ -107,6 +111,10 @@ const StackFrame *ownFrame(const TsanStack &stack, const std::string &object,
       return &f;
   for (const auto &f : stack.frames)
     if (f.object == object && f.line > 0 && !isInterpreterOrSystemFile(f.file))
+      return &f;
+  // Built without -g: the function is still the extension's own.
+  for (const auto &f : stack.frames)
+    if (f.object == object && !isInterpreterOrSystemFile(f.file))
       return &f;
   return nullptr;
 }

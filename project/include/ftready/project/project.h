@@ -51,6 +51,7 @@ struct CompileUnit {
   std::string directory; // where the compiler ran
   std::vector<std::string> arguments;
   std::string output; // the object file, if named
+  int exit_code = 0;  // the compiler's: non-zero, the build skipped it
 };
 
 struct ExtensionModule {
@@ -58,7 +59,13 @@ struct ExtensionModule {
   std::string path;                 // the built .so
   std::string import_dir;           // put on sys.path to import `name`
   std::vector<std::string> sources; // absolute, as compiled
+  // Built with -fsanitize=thread (false for a compile database's own build
+  // without it: races in it cannot be seen).
+  bool tsan_instrumented = true;
 };
+
+// Does the .so call into ThreadSanitizer's runtime (__tsan_*)?
+bool isTsanInstrumented(const std::string &soPath);
 
 // Something that stopped the build, in words a maintainer can act on.
 struct BuildProblem {

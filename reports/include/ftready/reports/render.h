@@ -30,6 +30,9 @@ struct ModuleCoverage {
   std::string name;
   bool imported = false;
   std::string problem; // why it did not import or run, if it did not
+  // How it ran, when not as users import it (loaded from its file because
+  // its package did not import): READY is then at most READY WITH WARNINGS.
+  std::string note;
   bool declares_support = false; // importing it kept the GIL off
   unsigned long calls = 0;
   unsigned rounds = 0;
@@ -64,7 +67,7 @@ struct Readiness {
   unsigned units_compiled = 0;
   unsigned units_scanned = 0;
   unsigned units_parsed = 0;
-  std::vector<std::string> unparsed; // compiled units with parse errors
+  std::vector<std::string> unparsed;  // compiled units with parse errors
   std::vector<std::string> not_built; // sources the build never compiled
   std::vector<ModuleCoverage> modules;
   bool races_detectable = true; // a TSan-built interpreter ran the stress

@@ -17,6 +17,9 @@ struct StressOptions {
   Interpreter interpreter;
   std::string module;     // import name
   std::string module_dir; // put on sys.path
+  // The .so itself: loaded from its file when its package's Python part
+  // does not import. Empty: import only.
+  std::string module_file;
   std::string
       object_name;  // the .so's file name: frames in it are the extension's
   std::string root; // finding paths are relative to it
@@ -74,6 +77,7 @@ struct StressSummary {
   bool completed = false;
   std::vector<ShimSite> shim_sites; // empty without shims
   unsigned long shim_spins = 0;
+  std::vector<std::string> notes; // what the driver wants said
 };
 
 struct StressEvents {
@@ -98,6 +102,7 @@ struct ModuleTarget {
   std::string name;        // dotted import name
   std::string import_dir;  // on sys.path
   std::string object_name; // the .so's file name
+  std::string file;        // the .so
 };
 
 struct ModuleRun {
