@@ -94,8 +94,8 @@ for p in "${PROJECTS[@]}"; do
   version=$(basename "$dir"); version=${version#"$pkg"-}
   tried=$((tried + 1))
   t0=$(date +%s)
-  env "${envs[@]}" timeout --kill-after=30 1800 "$FTREADY" -q check "$dir" --budget "$BUDGET" \
-    "${build[@]}" -o "$OUT/$pkg" >"$OUT/$pkg.out" 2>"$OUT/$pkg.err"
+  env ${envs[@]+"${envs[@]}"} timeout --kill-after=30 1800 "$FTREADY" -q check "$dir" --budget "$BUDGET" \
+    ${build[@]+"${build[@]}"} -o "$OUT/$pkg" >"$OUT/$pkg.out" 2>"$OUT/$pkg.err"
   rc=$?
   wall=$(( $(date +%s) - t0 ))
   cells=$(row "$OUT/$pkg/report.json" "$wall" "$rc" 2>"$OUT/$pkg.gaps")

@@ -221,7 +221,10 @@ analyzer::ScanOptions scanOptionsFor(const project::ProjectBuild &b,
   so.extra_args = a.extra_args;
   so.jobs = std::max(1u, std::thread::hardware_concurrency());
   so.rules = splitList(a.rules);
-  so.cache_dir = cacheDirectory() + "/scan-cache";
+  // The result cache keys units by path: a build copy in a fresh temporary
+  // folder would never hit and only grow it.
+  if (plan.files.empty())
+    so.cache_dir = cacheDirectory() + "/scan-cache";
   return so;
 }
 
@@ -230,6 +233,21 @@ std::string shown(const project::ProjectBuild &b, const std::string &path) {
   std::string orig = project::toOriginal(b, path);
   fs::path rel = fs::path(orig).lexically_relative(b.source_root);
   return rel.empty() || rel.native().rfind("..", 0) == 0 ? orig : rel.string();
+}
+
+// A run-time finding with no stack to place it (the GIL coming back on
+// import) goes where the module's PyInit_ is defined: never line 0 when the
+// source says where.
+void placeWithoutStack(Finding &f, const project::ProjectBuild &b) {
+  if (f.location.line != 0 || f.rule != "FTR004")
+    return;
+  for (const auto &m : b.modules) {
+    Location at = project::definitionOf(b, m, f.function);
+    if (!at.file.empty()) {
+      f.location = at;
+      return;
+    }
+  }
 }
 
 reports::ModuleCoverage coverageOf(const stress::ModuleRun &run) {
@@ -446,7 +464,8 @@ int Commands::check() {
         o.hints.push_back({f.function, f.rule});
     facts.threads = o.threads;
     stress::StressEvents ev;
-    ev.on_finding = [&](const Finding &f) {
+    ev.on_finding = [&](Finding f) {
+      placeWithoutStack(f, built);
       out.stream(f);
       dynamics.push_back(f);
       // Keep report.json current: a killed run still leaves it.
@@ -457,13 +476,16 @@ int Commands::check() {
     facts.budget = left;
     auto runs = stress::stressModules(modules, o, left, ev);
     addCoverage(facts, runs);
-
   } else if (!built.modules.empty()) {
     summary.diagnostics.push_back(
         {a.project, "every built module was excluded by --module or "
                     "[tool.ftready] modules/exclude-modules"});
-    for (const auto &m : built.modules)
-      facts.modules.push_back({m.name, false, "excluded from the run"});
+    for (const auto &m : built.modules) {
+      reports::ModuleCoverage c;
+      c.name = m.name;
+      c.problem = "excluded from the run";
+      facts.modules.push_back(std::move(c));
+    }
   }
   if (facts.module.empty() && facts.modules.size() == 1)
     facts.module = facts.modules.front().name;

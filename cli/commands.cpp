@@ -359,6 +359,7 @@ int Commands::scan() {
       return kUsageError;
     }
     opts.paths = plan.files;
+    opts.cache_dir.clear(); // a fresh temporary copy: no hit, only growth
     opts.compile_commands_dir = plan.compile_commands_dir;
     opts.root = plan.root;
     opts.report_roots = {plan.root};

@@ -260,6 +260,51 @@ TEST(Check, SkippedOptionalExtensionIsIncomplete) {
   fs::remove_all(out);
 }
 
+// An existing build's compile_commands.json (meson, CMake) and the module
+// that build left: scanned with its flags and stressed; built without
+// ThreadSanitizer, so the report says races were not looked for, and the
+// verdict is at most READY WITH WARNINGS.
+TEST(Check, ExistingCompileDatabaseAndItsUninstrumentedModule) {
+  std::string dir = scratch("compdb");
+  fs::create_directories(dir);
+  fs::copy(corpus("cache_fixed/ftcorpus_cache_fixed.c"), dir);
+  std::string why;
+  auto tsan =
+      ftready::probeInterpreter(ftready::test::managed("3.13t-tsan"), &why);
+  ASSERT_TRUE(tsan) << why;
+  auto cc = ftready::runProcess(
+      {"clang-16", "-shared", "-fPIC", "-g", "-O1", "-I", tsan->include_dir,
+       dir + "/ftcorpus_cache_fixed.c", "-o",
+       dir + "/ftcorpus_cache_fixed" + tsan->ext_suffix},
+      ftready::withTimeout(300));
+  ASSERT_EQ(cc.exit_code, 0) << cc.err;
+  nlohmann::json db =
+      nlohmann::json::array({{{"directory", dir},
+                              {"file", "ftcorpus_cache_fixed.c"},
+                              {"arguments",
+                               {"clang-16", "-I", tsan->include_dir, "-c",
+                                "ftcorpus_cache_fixed.c"}}}});
+  std::ofstream(dir + "/compile_commands.json") << db.dump();
+  std::string out = scratch("compdb-report");
+  auto r =
+      check({dir, "--compile-commands", dir, "--budget", "10s", "-o", out});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = readJson(out + "/report.json");
+  ASSERT_FALSE(j.is_discarded());
+  const auto &e = j["readiness"]["evidence"];
+  EXPECT_EQ(e["build"], "compile_commands.json");
+  EXPECT_EQ(e["units_compiled"], 1);
+  EXPECT_EQ(e["units_parsed"], 1);
+  ASSERT_EQ(e["modules"].size(), 1u);
+  EXPECT_GT(e["modules"][0]["calls"].get<unsigned long>(), 0u);
+  EXPECT_FALSE(e["races_detectable"].get<bool>());
+  EXPECT_EQ(j["readiness"]["verdict"], "READY WITH WARNINGS");
+  EXPECT_NE(j["readiness"]["reasons"].dump().find("data races were not"),
+            std::string::npos);
+  fs::remove_all(dir);
+  fs::remove_all(out);
+}
+
 TEST(Check, PurePythonFallbackIsNeverReady) {
   std::string out = scratch("pure");
   auto r = check({corpus("pure_python_project"), "--budget", "20s", "-o", out});

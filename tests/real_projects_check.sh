@@ -25,10 +25,11 @@ for p in "trixie markupsafe" "trixie pyrsistent" "trixie python-xxhash"; do
     echo "skip $pkg: the Debian $suite source package cannot be downloaded here"
     continue
   fi
-  before=$(ls -d /tmp/ftready-check-* 2>/dev/null | wc -l)
+  tmp="${TMPDIR:-/tmp}"
+  before=$(ls -d "$tmp"/ftready-check-* 2>/dev/null | wc -l)
   "$FTREADY" -q check "$dir" --budget 20s -o "$OUT/$pkg" >"$OUT/$pkg.out" 2>&1
   rc=$?
-  after=$(ls -d /tmp/ftready-check-* 2>/dev/null | wc -l)
+  after=$(ls -d "$tmp"/ftready-check-* 2>/dev/null | wc -l)
   if [ "$after" -gt "$before" ]; then echo "FAIL $pkg: a build folder was left in /tmp"; fail=1; fi
   if ! verdict=$("$PY" - "$OUT/$pkg/report.json" "$rc" <<'PYEOF'
 import json, sys

@@ -35,7 +35,9 @@ WARNING: ThreadSanitizer: data race (pid=77)
     #2 add /build/tree/src/mod.c:12:3 (mod.so+0x20)
 
   Previous read of size 8 at 0x7b04 by thread T1:
-    #0 get /build/tree/src/mod.c:20:10 (mod.so+0x30)
+    #0 PyDict_Next /src/Objects/dictobject.c:2900:5 (python3.13+0x2)
+    #1 __wrap_PyDict_Next /work/ftready/shims/ftready_shims.c:147:3 (mod.so+0x50)
+    #2 get /build/tree/src/mod.c:20:10 (mod.so+0x30)
 
   Location is heap block of size 64 at 0x7b04 allocated by thread T1:
     #0 malloc <null> (python3.13+0x1)
@@ -77,6 +79,11 @@ TEST(TsanReport, OnlyAccessStacksPlaceARace) {
         lines.push_back(f->line);
   // grow:40 (the write, memcpy is libc's) and get:20; never alloc.c:5.
   EXPECT_EQ(lines, (std::vector<unsigned>{40, 20}));
+  // ftready's own shims sit between the extension and the interpreter: never
+  // the place to fix, even when the project's folder is not known.
+  const StackFrame *read = ownFrame(reports[0].stacks[1], "mod.so", {});
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(read->function, "get");
   EXPECT_EQ(ownFrame(reports[0].stacks[0], "other.so", {"/build/tree"}),
             nullptr);
 }

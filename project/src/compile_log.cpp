@@ -18,12 +18,6 @@ namespace ftready::project {
 
 namespace {
 
-bool isSourceFile(const std::string &arg) {
-  static const std::set<std::string> exts = {".c",   ".cc",  ".cpp",
-                                             ".cxx", ".c++", ".C"};
-  return exts.count(fs::path(arg).extension().string()) != 0;
-}
-
 // Driver options whose value is the next argument.
 bool takesValue(const std::string &arg) {
   static const std::set<std::string> flags = {
@@ -87,6 +81,12 @@ bool exportsInit(const std::string &so, const std::string &name) {
 }
 
 } // namespace
+
+bool isSourceFile(const std::string &arg) {
+  static const std::set<std::string> exts = {".c",   ".cc",  ".cpp",
+                                             ".cxx", ".c++", ".C"};
+  return exts.count(fs::path(arg).extension().string()) != 0;
+}
 
 bool isTsanInstrumented(const std::string &soPath) {
   auto r =

@@ -151,9 +151,7 @@ looseSources(const std::string &root) {
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec)
         break;
-      auto ext = it->path().extension();
-      if (it->is_regular_file() &&
-          (ext == ".c" || ext == ".cc" || ext == ".cpp"))
+      if (it->is_regular_file() && isSourceFile(it->path().string()))
         files.push_back(fs::absolute(it->path()).lexically_normal().string());
     }
   }
@@ -173,8 +171,7 @@ looseSources(const std::string &root) {
 
 // Compiles each source through the wrapper, then links them: the same
 // record a build system's run leaves.
-ProcessResult buildLoose(const BuildRequest &r, const std::string &logPath,
-                         ProjectBuild &out) {
+ProcessResult buildLoose(const BuildRequest &r, const std::string &logPath) {
   auto [files, module] = looseSources(r.project);
   ProcessResult res;
   if (module.empty()) {
@@ -319,7 +316,7 @@ ProjectBuild build(const BuildRequest &r) {
   ProcessResult res;
   if (r.kind == BuildKind::LooseSources) {
     out.tree = out.source_root;
-    res = buildLoose(r, logPath, out);
+    res = buildLoose(r, logPath);
   } else {
     fs::path tree = fs::path(r.work_dir) / "tree";
     std::string err;

@@ -3,6 +3,8 @@
 #include "ftready/project/project.h"
 
 #include <filesystem>
+#include <fstream>
+#include <regex>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -34,6 +36,27 @@ unsigned markVendored(std::vector<Finding> &findings, const ProjectBuild &b) {
     }
   }
   return n;
+}
+
+Location definitionOf(const ProjectBuild &b, const ExtensionModule &m,
+                      const std::string &name) {
+  // "name(" on a line that does not end a declaration or a call.
+  const std::regex def("(^|[^A-Za-z0-9_])" + name + R"(\s*\([^;]*$)");
+  for (const auto &src : m.sources) {
+    std::ifstream in(src);
+    unsigned n = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++n;
+      if (line.find(name) == std::string::npos || !std::regex_search(line, def))
+        continue;
+      std::string orig = toOriginal(b, src);
+      fs::path rel = fs::path(orig).lexically_relative(b.source_root);
+      return {rel.empty() || rel.native().rfind("..", 0) == 0 ? orig
+                                                              : rel.string(),
+              n, 0};
+    }
+  }
+  return {};
 }
 
 std::vector<Finding> cythonDirectiveFindings(const std::string &root) {

@@ -23,12 +23,6 @@ bool hasOwnLicence(const fs::path &dir) {
   return false;
 }
 
-bool isSource(const fs::path &p) {
-  static const std::set<std::string> exts = {".c",   ".cc",  ".cpp",
-                                             ".cxx", ".c++", ".C"};
-  return exts.count(p.extension().string()) != 0;
-}
-
 bool skippedFolder(const std::string &name) {
   return (!name.empty() && name[0] == '.') || name == "build" ||
          name == "dist" || name == "__pycache__";
@@ -82,7 +76,7 @@ notBuiltSources(const std::string &root, const std::vector<CompileUnit> &units,
       it.disable_recursion_pending();
       continue;
     }
-    if (!it->is_regular_file() || !isSource(it->path()))
+    if (!it->is_regular_file() || !isSourceFile(it->path().string()))
       continue;
     std::string abs = fs::absolute(it->path()).lexically_normal().string();
     if (!used.count(abs))

@@ -327,7 +327,7 @@ Readiness judge(const std::vector<Finding> &merged, Readiness r) {
     r.verdict = toString(Verdict::NotReady);
   else if (!r.gaps.empty())
     r.verdict = toString(Verdict::Incomplete);
-  else if (warnings || other ||
+  else if (warnings || other || (r.stress_ran && !r.races_detectable) ||
            std::any_of(r.modules.begin(), r.modules.end(),
                        [](const ModuleCoverage &m) { return !m.note.empty(); }))
     r.verdict = toString(Verdict::ReadyWithWarnings);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -179,7 +180,10 @@ private:
     } else if (kind == "concurrency_errors") {
       concurrencyErrors(e.value("target", ""), e["errors"]);
     } else if (kind == "note") {
-      summary_.notes.push_back(e.value("text", ""));
+      std::string n = e.value("text", ""); // each restarted child says it
+      if (std::find(summary_.notes.begin(), summary_.notes.end(), n) ==
+          summary_.notes.end())
+        summary_.notes.push_back(n);
     } else if (kind == "done") {
       done_ = true;
     }
@@ -310,6 +314,26 @@ std::string lastWords(const std::string &err) {
   return out.size() > 2000 ? out.substr(out.size() - 2000) : out;
 }
 
+// The first "... at FILE:LINE" of gdb's stacks (or "  fn FILE:LINE (obj)"
+// frames) in the project's own sources: where a hang or a crash with no
+// TSan report is placed. {"", 0} when no frame is there.
+std::pair<std::string, unsigned>
+firstProjectFrame(const StressOptions &o,
+                  const std::vector<std::string> &dump) {
+  static const std::regex at(R"( at (/[^\s:]+):(\d+)\s*$)");
+  std::vector<std::string> roots = {o.built_from.first, o.root};
+  for (const auto &l : dump) {
+    std::smatch m;
+    if (!std::regex_search(l, m, at))
+      continue;
+    std::string file = fs::path(m[1].str()).lexically_normal().string();
+    for (const auto &r : roots)
+      if (!r.empty() && file.rfind(r + "/", 0) == 0)
+        return {file, static_cast<unsigned>(std::stoul(m[2].str()))};
+  }
+  return {"", 0};
+}
+
 Finding abortFinding(const StressOptions &o, const std::string &rule,
                      const std::string &target, const std::string &what,
                      const std::string &during,
@@ -320,12 +344,17 @@ Finding abortFinding(const StressOptions &o, const std::string &rule,
   f.location = {o.object_name, 0, 0};
   f.function = target;
   f.message = what + during;
+  if (auto [file, line] = firstProjectFrame(o, dump); line) {
+    f.location = {relativeTo(o.root, original(o, file)), line, 0};
+    f.evidence.push_back("placed at the first frame in the project's sources "
+                         "of the native stacks below");
+  }
   f.fix = rule == "FTR003"
               ? "look for a lock taken in two orders, or a lock held while "
                 "calling back into Python; the thread dump is in the evidence"
               : "run the target under the debug interpreter; the stack is in "
                 "the evidence";
-  f.evidence = dump;
+  f.evidence.insert(f.evidence.end(), dump.begin(), dump.end());
   f.fingerprint = makeFingerprint(rule, o.object_name, target, what);
   f.status = Status::DynamicOnly;
   return f;

@@ -94,6 +94,10 @@ bool underAny(const std::string &file, const std::vector<std::string> &roots) {
   return false;
 }
 
+// ftready's own shims are linked into the extension: their __wrap_ frames
+// are never the place to fix.
+bool isShim(const StackFrame &f) { return f.function.rfind("__wrap_", 0) == 0; }
+
 bool isInterpreterOrSystemFile(const std::string &file) {
   return file.rfind("/usr/", 0) == 0 ||
          file.find("/include/python3") != std::string::npos ||
@@ -107,14 +111,16 @@ bool isInterpreterOrSystemFile(const std::string &file) {
 const StackFrame *ownFrame(const TsanStack &stack, const std::string &object,
                            const std::vector<std::string> &sourceRoots) {
   for (const auto &f : stack.frames)
-    if (f.object == object && f.line > 0 && underAny(f.file, sourceRoots))
+    if (f.object == object && f.line > 0 && !isShim(f) &&
+        underAny(f.file, sourceRoots))
       return &f;
   for (const auto &f : stack.frames)
-    if (f.object == object && f.line > 0 && !isInterpreterOrSystemFile(f.file))
+    if (f.object == object && f.line > 0 && !isShim(f) &&
+        !isInterpreterOrSystemFile(f.file))
       return &f;
   // Built without -g: the function is still the extension's own.
   for (const auto &f : stack.frames)
-    if (f.object == object && !isInterpreterOrSystemFile(f.file))
+    if (f.object == object && !isShim(f) && !isInterpreterOrSystemFile(f.file))
       return &f;
   return nullptr;
 }

@@ -64,6 +64,9 @@ struct ExtensionModule {
   bool tsan_instrumented = true;
 };
 
+// A C or C++ source, by its extension (.c, .cc, .cpp, .cxx, .c++, .C).
+bool isSourceFile(const std::string &path);
+
 // Does the .so call into ThreadSanitizer's runtime (__tsan_*)?
 bool isTsanInstrumented(const std::string &soPath);
 
@@ -166,6 +169,13 @@ ScanPlan scanPlan(const ProjectBuild &b);
 
 // Marks findings in vendored code (paths relative to b.tree) Vendored.
 unsigned markVendored(std::vector<Finding> &findings, const ProjectBuild &b);
+
+// Where C function `name` is defined among the module's sources (file
+// relative to the user's tree, line); an empty file when it is not found.
+// Places run-time findings that have no stack, such as the GIL coming back
+// in PyInit_<name>.
+Location definitionOf(const ProjectBuild &b, const ExtensionModule &m,
+                      const std::string &name);
 
 // FT004 for .pyx modules without `freethreading_compatible = True`.
 std::vector<Finding> cythonDirectiveFindings(const std::string &root);
