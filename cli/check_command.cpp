@@ -367,15 +367,9 @@ int Commands::check() {
   //    is also the ThreadSanitizer build the stress run loads.
   project::WorkDir work("ftready-check");
   std::string kindWhy;
-  project::BuildRequest req;
-  req.project = a.project;
-  req.kind = project::chooseBuildKind(a.project, a.build_cmd,
-                                      a.compile_commands, &kindWhy);
-  req.build_cmd = a.build_cmd;
-  req.compdb_dir = a.compile_commands;
-  req.interpreter = *tsan;
-  req.work_dir = work.path();
-  req.wrapper = FTREADY_CC_WRAPPER;
+  project::BuildRequest req =
+      project::requestFor(a.project, a.build_cmd, a.compile_commands, *tsan,
+                          work.path(), FTREADY_CC_WRAPPER, &kindWhy);
   req.cflags = a.extra_args;
   req.ldflags = stress::shimLinkFlags(FTREADY_SHIMS_LIBRARY);
   facts.build = project::toString(req.kind);

@@ -337,15 +337,9 @@ int Commands::scan() {
     }
     work = std::make_unique<project::WorkDir>("ftready-scan");
     std::string why;
-    project::BuildRequest req;
-    req.project = scan_.from_build;
-    req.kind = project::chooseBuildKind(scan_.from_build, scan_.build_cmd,
-                                        scan_.compdb, &why);
-    req.build_cmd = scan_.build_cmd;
-    req.compdb_dir = scan_.compdb;
-    req.interpreter = *in;
-    req.work_dir = work->path();
-    req.wrapper = FTREADY_CC_WRAPPER;
+    project::BuildRequest req =
+        project::requestFor(scan_.from_build, scan_.build_cmd, scan_.compdb,
+                            *in, work->path(), FTREADY_CC_WRAPPER, &why);
     req.cflags = scan_.extra_args;
     if (req.kind != project::BuildKind::Unsupported)
       built = project::build(req);
@@ -548,12 +542,9 @@ int Commands::stress() {
     // A project: its own build, through the one place that knows projects.
     work = std::make_unique<project::WorkDir>("ftready-stress");
     std::string why;
-    project::BuildRequest req;
-    req.project = stress_.target;
-    req.kind = project::chooseBuildKind(stress_.target, "", "", &why);
-    req.interpreter = *interp;
-    req.work_dir = work->path();
-    req.wrapper = FTREADY_CC_WRAPPER;
+    project::BuildRequest req =
+        project::requestFor(stress_.target, "", "", *interp, work->path(),
+                            FTREADY_CC_WRAPPER, &why);
     req.cflags = stress_.cflags;
     if (!stress_.no_shims)
       req.ldflags = stress::shimLinkFlags(FTREADY_SHIMS_LIBRARY);

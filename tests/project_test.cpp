@@ -234,6 +234,26 @@ TEST(BuildKind, FromTheFolder) {
             BuildKind::CompileDatabase);
 }
 
+// A run killed with SIGKILL cannot remove its folder: the next run removes
+// the folders of processes that are gone, and only those.
+TEST(WorkDir, OrphansOfDeadProcessesAreRemoved) {
+  auto gone = ftready::runProcess({"sh", "-c", "echo $$"},
+                                  ftready::withTimeout(30));
+  std::string deadPid = gone.out.substr(0, gone.out.find('\n'));
+  fs::path tmp = fs::temp_directory_path();
+  fs::path orphan = tmp / ("ftready-orphan-test-" + deadPid + "-abcdef");
+  fs::path alive = tmp / ("ftready-orphan-test-" +
+                          std::to_string(::getpid()) + "-abcdef");
+  fs::create_directories(orphan / "tree");
+  fs::create_directories(alive);
+  {
+    WorkDir w("ftready-orphan-test");
+    EXPECT_FALSE(fs::exists(orphan));
+    EXPECT_TRUE(fs::exists(alive));
+  }
+  fs::remove_all(alive);
+}
+
 TEST(WorkDir, RemovedWithEverythingInIt) {
   std::string path;
   {

@@ -3,7 +3,9 @@
 #include <toml++/toml.h>
 
 #include <cerrno>
+#include <csignal>
 #include <stdlib.h>
+#include <unistd.h>
 #include <vector>
 
 #include <cstdlib>
@@ -42,9 +44,52 @@ BuildKind chooseBuildKind(const std::string &project,
   return detectBuildKind(project, why);
 }
 
+BuildRequest requestFor(const std::string &project, const std::string &buildCmd,
+                        const std::string &compdbDir,
+                        const Interpreter &interpreter,
+                        const std::string &workDir, const std::string &wrapper,
+                        std::string *why) {
+  BuildRequest r;
+  r.project = project;
+  r.kind = chooseBuildKind(project, buildCmd, compdbDir, why);
+  r.build_cmd = buildCmd;
+  r.compdb_dir = compdbDir;
+  r.interpreter = interpreter;
+  r.work_dir = workDir;
+  r.wrapper = wrapper;
+  return r;
+}
+
+namespace {
+
+// Folders "<prefix>-<pid>-XXXXXX" whose process is gone: a run killed with
+// SIGKILL could not remove its own, the next one does.
+void removeOrphans(const std::string &prefix) {
+  std::error_code ec;
+  std::string start = prefix + "-";
+  for (const auto &e : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(start, 0) != 0)
+      continue;
+    std::string rest = name.substr(start.size());
+    size_t dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0 ||
+        rest.find_first_not_of("0123456789") != dash)
+      continue;
+    pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+    if (::kill(pid, 0) != 0 && errno == ESRCH)
+      fs::remove_all(e.path(), ec);
+  }
+}
+
+} // namespace
+
 WorkDir::WorkDir(const std::string &prefix) {
+  removeOrphans(prefix);
   std::string pattern =
-      (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+      (fs::temp_directory_path() /
+       (prefix + "-" + std::to_string(::getpid()) + "-XXXXXX"))
+          .string();
   std::vector<char> buf(pattern.begin(), pattern.end());
   buf.push_back('\0');
   if (::mkdtemp(buf.data()))

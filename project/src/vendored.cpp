@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -26,6 +27,25 @@ bool hasOwnLicence(const fs::path &dir) {
 bool skippedFolder(const std::string &name) {
   return (!name.empty() && name[0] == '.') || name == "build" ||
          name == "dist" || name == "__pycache__";
+}
+
+// Every regular file of the project's tree, version-control and build
+// folders left out.
+void forEachProjectFile(const std::string &root,
+                        const std::function<void(const fs::path &)> &visit) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(
+           root, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec)
+      break;
+    if (it->is_directory() && skippedFolder(it->path().filename().string())) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file())
+      visit(it->path());
+  }
 }
 
 } // namespace
@@ -66,22 +86,13 @@ notBuiltSources(const std::string &root, const std::vector<CompileUnit> &units,
   for (const auto &i : included)
     used.insert(fs::path(i).lexically_normal().string());
   std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(
-           root, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec)
-      break;
-    if (it->is_directory() && skippedFolder(it->path().filename().string())) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (!it->is_regular_file() || !isSourceFile(it->path().string()))
-      continue;
-    std::string abs = fs::absolute(it->path()).lexically_normal().string();
+  forEachProjectFile(root, [&](const fs::path &file) {
+    if (!isSourceFile(file.string()))
+      return;
+    std::string abs = fs::absolute(file).lexically_normal().string();
     if (!used.count(abs))
       out.push_back(fs::relative(abs, root).string());
-  }
+  });
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -105,22 +116,13 @@ std::vector<CythonSource> cythonSources(const std::string &root) {
         R"(['"]freethreading_compatible['"]\s*:\s*True)");
     projectWide = std::regex_search(text, wide);
   }
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(
-           root, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec)
-      break;
-    if (it->is_directory() && skippedFolder(it->path().filename().string())) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (!it->is_regular_file() || it->path().extension() != ".pyx")
-      continue;
+  forEachProjectFile(root, [&](const fs::path &file) {
+    if (file.extension() != ".pyx")
+      return;
     CythonSource c;
-    c.file = fs::relative(it->path(), root).string();
+    c.file = fs::relative(file, root).string();
     c.freethreading_compatible = projectWide;
-    std::ifstream in(it->path());
+    std::ifstream in(file);
     unsigned n = 0;
     for (std::string line; std::getline(in, line) && n < 200;) {
       ++n;
@@ -136,7 +138,7 @@ std::vector<CythonSource> cythonSources(const std::string &root) {
         break;
     }
     out.push_back(std::move(c));
-  }
+  });
   std::sort(out.begin(), out.end(),
             [](const auto &a, const auto &b) { return a.file < b.file; });
   return out;

@@ -89,6 +89,15 @@ struct BuildRequest {
   double timeout_seconds = 900;
 };
 
+// A request for `project` built for `interpreter` in `workDir` through the
+// `wrapper`: the kind chosen by chooseBuildKind (`why` says why it is
+// Unsupported, when it is).
+BuildRequest requestFor(const std::string &project, const std::string &buildCmd,
+                        const std::string &compdbDir,
+                        const Interpreter &interpreter,
+                        const std::string &workDir, const std::string &wrapper,
+                        std::string *why);
+
 struct ProjectBuild {
   BuildKind kind = BuildKind::SetupPy;
   bool ok = false;         // the build command succeeded
