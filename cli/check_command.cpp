@@ -449,6 +449,15 @@ int Commands::check() {
                     ? a.threads
                     : std::max(4u, 2 * std::thread::hardware_concurrency());
     o.shims = true;
+    if (!a.include_vendored)
+      o.is_vendored = [&built](const std::string &file) {
+        std::string orig = project::toOriginal(built, file);
+        fs::path rel = fs::path(file).lexically_relative(built.tree);
+        if (rel.empty() || rel.native().rfind("..", 0) == 0)
+          rel = fs::path(orig).lexically_relative(built.source_root);
+        return !rel.empty() && rel.native().rfind("..", 0) != 0 &&
+               project::isVendored(built.tree, rel.string());
+      };
     o.tsan_suppressions =
         (fs::path(tsan->path).parent_path().parent_path().parent_path() /
          "tsan-suppressions.txt")

@@ -69,6 +69,27 @@ TEST(TsanReport, CrashInInlinedInterpreterHeaderIsPlacedOnTheProjectLine) {
   EXPECT_EQ(g->line, 360u);
 }
 
+// A race inside a bundled library is placed where the project calls it:
+// that is where the lock goes.
+TEST(TsanReport, VendoredFramesYieldToTheProjectsCaller) {
+  auto reports = parseTsanReports(kRace);
+  ASSERT_EQ(reports.size(), 1u);
+  auto vendored = [](const std::string &f) {
+    return f.find("/src/buf.c") != std::string::npos;
+  };
+  const StackFrame *f =
+      ownFrame(reports[0].stacks[0], "mod.so", {"/build/tree"}, vendored);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->function, "add");
+  EXPECT_EQ(f->line, 12u);
+  // Without a project frame below it, the vendored frame still places it.
+  auto all = [](const std::string &) { return true; };
+  const StackFrame *g =
+      ownFrame(reports[0].stacks[0], "mod.so", {"/build/tree"}, all);
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->function, "grow");
+}
+
 TEST(TsanReport, OnlyAccessStacksPlaceARace) {
   auto reports = parseTsanReports(kRace);
   ASSERT_EQ(reports.size(), 1u);

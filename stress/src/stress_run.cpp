@@ -202,7 +202,8 @@ private:
     std::vector<const StackFrame *> tops;
     for (const auto &s : r.stacks)
       if (isAccessStack(s))
-        if (const StackFrame *f = ownFrame(s, o_.object_name, roots))
+        if (const StackFrame *f =
+                ownFrame(s, o_.object_name, roots, o_.is_vendored))
           tops.push_back(f);
     if (tops.empty()) {
       ++summary_.tsan_reports_outside;

@@ -108,8 +108,15 @@ bool isInterpreterOrSystemFile(const std::string &file) {
 
 } // namespace
 
-const StackFrame *ownFrame(const TsanStack &stack, const std::string &object,
-                           const std::vector<std::string> &sourceRoots) {
+const StackFrame *
+ownFrame(const TsanStack &stack, const std::string &object,
+         const std::vector<std::string> &sourceRoots,
+         const std::function<bool(const std::string &)> &vendored) {
+  if (vendored)
+    for (const auto &f : stack.frames)
+      if (f.object == object && f.line > 0 && !isShim(f) &&
+          underAny(f.file, sourceRoots) && !vendored(f.file))
+        return &f;
   for (const auto &f : stack.frames)
     if (f.object == object && f.line > 0 && !isShim(f) &&
         underAny(f.file, sourceRoots))

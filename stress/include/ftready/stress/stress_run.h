@@ -38,6 +38,9 @@ struct StressOptions {
   // FT002/FT007: more concurrent callers).
   std::vector<std::pair<std::string, std::string>> hints; // (function, rule)
   std::string tsan_suppressions; // CPython's own file, if any
+  // Is this source file (absolute, as built) vendored code? A race inside it
+  // is placed at the project's own caller. Empty: nothing is.
+  std::function<bool(const std::string &)> is_vendored;
   // A Python file defining scenario(mod) -> [(name, callable, args)]: extra
   // targets with the setup a test would do.
   std::string scenario;

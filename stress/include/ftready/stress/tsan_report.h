@@ -1,6 +1,7 @@
 // ThreadSanitizer's reports, parsed from what the process printed.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,13 @@ bool isAccessStack(const TsanStack &stack);
 // and in a file under one of `sourceRoots`; failing that, the first frame
 // inside `object` that is not in a header of the interpreter or the system
 // (CPython's inline functions, pyatomic_gcc.h, are evidence, not the place
-// to fix). Null when the stack never enters the extension.
-const StackFrame *ownFrame(const TsanStack &stack, const std::string &object,
-                           const std::vector<std::string> &sourceRoots);
+// to fix). Frames in vendored code (`vendored` says which files are) yield
+// to the project's own caller: the lock goes where the project calls the
+// bundled library. Null when the stack never enters the extension.
+const StackFrame *
+ownFrame(const TsanStack &stack, const std::string &object,
+         const std::vector<std::string> &sourceRoots,
+         const std::function<bool(const std::string &)> &vendored = {});
 
 // The topmost frame of each stack that lies in a file under `sourceDir` (the
 // extension's own code), as "function"; empty when no frame is there.
