@@ -174,8 +174,11 @@ std::vector<Finding> mergeFindings(const std::vector<Finding> &statics,
                                    const std::vector<Finding> &dynamics) {
   std::vector<Finding> out = statics;
   for (const auto &d : dynamics) {
+    // Only a static finding is confirmed: an earlier run-time finding of the
+    // same function (already in `out`) is not evidence for a later one.
     auto candidate = [&](const Finding &s) {
-      return isActive(s) && !s.function.empty() && s.function == d.function &&
+      return isActive(s) && s.rule.rfind("FTR", 0) != 0 &&
+             !s.function.empty() && s.function == d.function &&
              confirms(d.rule, s.rule);
     };
     // A race names its lines: confirm the static findings on them, or, when
