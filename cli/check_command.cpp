@@ -372,6 +372,7 @@ int Commands::check() {
                           work.path(), FTREADY_CC_WRAPPER, &kindWhy);
   req.cflags = a.extra_args;
   req.ldflags = stress::shimLinkFlags(FTREADY_SHIMS_LIBRARY);
+  req.sources = a.paths; // what a project with no build system builds
   facts.build = project::toString(req.kind);
   project::ProjectBuild built;
   if (req.kind == project::BuildKind::Unsupported) {

@@ -171,7 +171,8 @@ void Commands::registerAll(CLI::App &app) {
                  "is read)")
       ->required();
   ck->add_option("--paths", check_.paths,
-                 "sources to scan and build (default: the project folder)");
+                 "sources to build and scan when the project has no build "
+                 "system (default: the project folder)");
   ck->add_option("--module", check_.module,
                  "module name (default: from its PyInit_<name>)");
   ck->add_option("--python", check_.python,

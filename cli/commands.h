@@ -76,8 +76,8 @@ struct CheckArgs {
   std::string rules;
   std::string module;
   std::map<std::string, Severity> severity; // [tool.ftready.severity]
-  std::string build_cmd;             // instead of setup.py / pyproject
-  std::string compile_commands;      // an existing build's database folder
+  std::string build_cmd;                    // instead of setup.py / pyproject
+  std::string compile_commands;        // an existing build's database folder
   std::vector<std::string> extra_args; // to the scan (and CFLAGS)
   bool include_vendored = false;
   std::set<std::string> modules;         // [tool.ftready] modules

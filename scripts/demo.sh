@@ -12,6 +12,6 @@ set +e
 ./build/ftready check "$target" --budget 60s -o ftready-report
 rc=$?
 set -e
-echo "== exit code $rc (0 READY, 1 NOT READY or findings, 2 bad input, 3 internal error)" >&2
+echo "== exit code $rc (0 READY, 1 NOT READY or findings, 2 bad input, 3 internal error, 4 INCOMPLETE)" >&2
 echo "== reports: ftready-report/report.{md,html,json,sarif}, junit.xml, findings.jsonl" >&2
 exit 0

@@ -55,7 +55,7 @@ TEST(CompileLog, UnitsKeepTheirOwnSourceAndFlags) {
   t.write("log.jsonl", compile.dump() + "\n" + both.dump() + "\n" +
                            noise.dump() + "\nnot json\n");
   ProjectBuild b;
-  readCompileLog(t.path("log.jsonl"), t.path(), b);
+  readCompileLog(t.path("log.jsonl"), b);
   ASSERT_EQ(b.units.size(), 3u);
   EXPECT_EQ(b.units[0].file, t.path("src/a.c"));
   EXPECT_EQ(b.units[0].output, t.path("build/a.o"));
@@ -86,6 +86,11 @@ TEST(CompileLog, DatabaseRoundTrips) {
   EXPECT_NE(err.find("no compile_commands.json"), std::string::npos);
   t.write("bad/compile_commands.json", "{\"not\": \"a list\"}");
   EXPECT_FALSE(readCompileDatabase(t.path("bad"), back, &err));
+  // Entries of the wrong shape are a clear error, not an exception.
+  t.write("shape/compile_commands.json",
+          "[{\"directory\": 3, \"file\": \"a.c\", \"arguments\": [1]}]");
+  EXPECT_FALSE(readCompileDatabase(t.path("shape"), back, &err));
+  EXPECT_NE(err.find("not a compile command"), std::string::npos) << err;
 }
 
 TEST(BuildLog, NamesWhatIsMissingAndHowToFixIt) {
@@ -237,13 +242,13 @@ TEST(BuildKind, FromTheFolder) {
 // A run killed with SIGKILL cannot remove its folder: the next run removes
 // the folders of processes that are gone, and only those.
 TEST(WorkDir, OrphansOfDeadProcessesAreRemoved) {
-  auto gone = ftready::runProcess({"sh", "-c", "echo $$"},
-                                  ftready::withTimeout(30));
+  auto gone =
+      ftready::runProcess({"sh", "-c", "echo $$"}, ftready::withTimeout(30));
   std::string deadPid = gone.out.substr(0, gone.out.find('\n'));
   fs::path tmp = fs::temp_directory_path();
   fs::path orphan = tmp / ("ftready-orphan-test-" + deadPid + "-abcdef");
-  fs::path alive = tmp / ("ftready-orphan-test-" +
-                          std::to_string(::getpid()) + "-abcdef");
+  fs::path alive =
+      tmp / ("ftready-orphan-test-" + std::to_string(::getpid()) + "-abcdef");
   fs::create_directories(orphan / "tree");
   fs::create_directories(alive);
   {

@@ -110,16 +110,18 @@ ExtensionModule moduleOf(const std::string &soPath) {
   return m;
 }
 
-void readCompileLog(const std::string &logPath, const std::string &tree,
-                    ProjectBuild &out) {
-  (void)tree;
+void readCompileLog(const std::string &logPath, ProjectBuild &out) {
   std::ifstream in(logPath);
   std::vector<Invocation> links;
   std::map<std::string, std::vector<std::string>> sourcesOfObject;
   std::set<std::pair<std::string, std::string>> seen; // (file, output)
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("arguments"))
+    if (j.is_discarded() || !j.is_object() || !j.contains("arguments") ||
+        !j["arguments"].is_array() ||
+        !std::all_of(j["arguments"].begin(), j["arguments"].end(),
+                     [](const nlohmann::json &a) { return a.is_string(); }) ||
+        !j.value("directory", nlohmann::json()).is_string())
       continue;
     Invocation inv =
         parseInvocation(j.value("directory", ""),
@@ -200,29 +202,35 @@ bool readCompileDatabase(const std::string &dir, ProjectBuild &b,
       *error = path + " is not a JSON array of compile commands";
     return false;
   }
-  for (const auto &e : db) {
-    if (!e.is_object() || !e.contains("file") || !e.contains("directory"))
-      continue;
-    CompileUnit u;
-    u.directory = e["directory"].get<std::string>();
-    u.file = absoluteIn(u.directory, e["file"].get<std::string>());
-    if (e.contains("arguments") && e["arguments"].is_array()) {
-      u.arguments = e["arguments"].get<std::vector<std::string>>();
-    } else if (e.contains("command") && e["command"].is_string()) {
-      // Split on blanks; quoted arguments are rare in generated databases.
-      std::string cmd = e["command"].get<std::string>(), cur;
-      for (char c : cmd + " ") {
-        if (c == ' ' || c == '\t') {
-          if (!cur.empty())
-            u.arguments.push_back(cur);
-          cur.clear();
-        } else if (c != '"') {
-          cur += c;
+  try {
+    for (const auto &e : db) {
+      if (!e.is_object() || !e.contains("file") || !e.contains("directory"))
+        continue;
+      CompileUnit u;
+      u.directory = e["directory"].get<std::string>();
+      u.file = absoluteIn(u.directory, e["file"].get<std::string>());
+      if (e.contains("arguments") && e["arguments"].is_array()) {
+        u.arguments = e["arguments"].get<std::vector<std::string>>();
+      } else if (e.contains("command") && e["command"].is_string()) {
+        // Split on blanks; quoted arguments are rare in generated databases.
+        std::string cmd = e["command"].get<std::string>(), cur;
+        for (char c : cmd + " ") {
+          if (c == ' ' || c == '\t') {
+            if (!cur.empty())
+              u.arguments.push_back(cur);
+            cur.clear();
+          } else if (c != '"') {
+            cur += c;
+          }
         }
       }
+      u.output = e.value("output", "");
+      b.units.push_back(std::move(u));
     }
-    u.output = e.value("output", "");
-    b.units.push_back(std::move(u));
+  } catch (const nlohmann::json::exception &e) {
+    if (error)
+      *error = path + ": an entry is not a compile command (" + e.what() + ")";
+    return false;
   }
   return true;
 }

@@ -138,15 +138,18 @@ std::vector<std::string> buildArgv(const BuildRequest &r,
   return argv;
 }
 
-// C sources with a PyInit_<name>: one module, named after the first.
+// C sources of the given files and folders, with a PyInit_<name>: one
+// module, named after the first.
 std::pair<std::vector<std::string>, std::string>
-looseSources(const std::string &root) {
+looseSources(const std::vector<std::string> &roots) {
   static const std::regex init(R"(PyInit_([A-Za-z_][A-Za-z0-9_]*)\s*\()");
   std::vector<std::string> files;
   std::error_code ec;
-  if (fs::is_regular_file(root)) {
-    files.push_back(fs::absolute(root).lexically_normal().string());
-  } else {
+  for (const auto &root : roots) {
+    if (fs::is_regular_file(root)) {
+      files.push_back(fs::absolute(root).lexically_normal().string());
+      continue;
+    }
     for (auto it = fs::recursive_directory_iterator(root, ec);
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec)
@@ -172,7 +175,8 @@ looseSources(const std::string &root) {
 // Compiles each source through the wrapper, then links them: the same
 // record a build system's run leaves.
 ProcessResult buildLoose(const BuildRequest &r, const std::string &logPath) {
-  auto [files, module] = looseSources(r.project);
+  auto [files, module] = looseSources(
+      r.sources.empty() ? std::vector<std::string>{r.project} : r.sources);
   ProcessResult res;
   if (module.empty()) {
     res.exit_code = 1;
@@ -338,7 +342,7 @@ ProjectBuild build(const BuildRequest &r) {
         {"the build ran past " + std::to_string(int(r.timeout_seconds)) + " s",
          "build it yourself and pass --compile-commands, or give --build-cmd"});
   out.ok = res.exit_code == 0;
-  readCompileLog(logPath, out.tree, out);
+  readCompileLog(logPath, out);
   for (auto &m : out.modules)
     m.tsan_instrumented = r.interpreter.tsan;
   preferInplaceCopies(out);

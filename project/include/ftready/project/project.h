@@ -81,11 +81,13 @@ struct BuildRequest {
   BuildKind kind = BuildKind::SetupPy; // from detectBuildKind
   std::string build_cmd;               // for Command
   std::string compdb_dir;              // for CompileDatabase
-  Interpreter interpreter;             // built for it (TSan when it is)
-  std::string work_dir;                // the copy, logs, compile database
-  std::string wrapper;                 // the ftready-cc executable
-  std::vector<std::string> cflags;     // after the project's (CFLAGS)
-  std::vector<std::string> ldflags;    // link flags (the shims)
+  // For LooseSources: the files or folders to build (default: project).
+  std::vector<std::string> sources;
+  Interpreter interpreter;          // built for it (TSan when it is)
+  std::string work_dir;             // the copy, logs, compile database
+  std::string wrapper;              // the ftready-cc executable
+  std::vector<std::string> cflags;  // after the project's (CFLAGS)
+  std::vector<std::string> ldflags; // link flags (the shims)
   double timeout_seconds = 900;
 };
 
@@ -117,10 +119,9 @@ struct ProjectBuild {
 ProjectBuild build(const BuildRequest &request);
 
 // The recorded invocations (JSON lines of ftready-cc) as compile units and
-// extension modules (link commands that produce a .so ending in
-// `extSuffix`, or any .so when empty).
-void readCompileLog(const std::string &logPath, const std::string &tree,
-                    ProjectBuild &out);
+// extension modules: the .so files of successful link commands that export
+// their PyInit_<name>. Lines that are not records are skipped.
+void readCompileLog(const std::string &logPath, ProjectBuild &out);
 
 // Writes out.units as compile_commands.json into `dir`.
 bool writeCompileDatabase(const ProjectBuild &out, const std::string &dir,
