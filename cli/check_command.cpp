@@ -4,13 +4,13 @@
 
 #include "ftready/analyzer/scan.h"
 #include "ftready/interpreters.h"
+#include "ftready/interrupt.h"
+#include "ftready/project/config.h"
 #include "ftready/project/project.h"
 #include "ftready/reports/readiness.h"
 #include "ftready/reports/render.h"
 #include "ftready/stress/extension_build.h"
 #include "ftready/stress/stress_run.h"
-
-#include <toml++/toml.h>
 
 #include <chrono>
 #include <filesystem>
@@ -41,99 +41,38 @@ void applyConfig(const std::string &project, CheckArgs &a,
   fs::path file = fs::path(project) / "pyproject.toml";
   if (!fs::exists(file))
     return;
-  toml::table doc;
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  std::optional<project::ToolConfig> cfg;
   try {
-    doc = toml::parse_file(file.string());
-  } catch (const toml::parse_error &e) {
-    throw UsageFailure(file.string() + ": " + std::string(e.description()));
+    cfg = project::parseToolConfig(text, file.string());
+  } catch (const project::ConfigError &e) {
+    throw UsageFailure(e.what());
   }
-  auto *cfg = doc["tool"]["ftready"].as_table();
   if (!cfg)
     return;
-  auto bad = [&](const std::string &key, const std::string &want) {
-    return UsageFailure(file.string() + ": [tool.ftready] " + key +
-                        " must be " + want);
-  };
-  for (auto &[key, node] : *cfg) {
-    std::string k(key.str());
-    if (k == "rules") {
-      auto *arr = node.as_array();
-      if (!arr)
-        throw bad(k, "an array of rule ids");
-      std::string joined;
-      for (auto &v : *arr) {
-        auto s = v.value<std::string>();
-        if (!s)
-          throw bad(k, "an array of rule ids");
-        joined += (joined.empty() ? "" : ",") + *s;
-      }
-      if (given.rules.empty())
-        a.rules = joined;
-    } else if (k == "paths") {
-      auto *arr = node.as_array();
-      if (!arr)
-        throw bad(k, "an array of folders or files");
-      if (given.paths.empty())
-        for (auto &v : *arr) {
-          auto s = v.value<std::string>();
-          if (!s)
-            throw bad(k, "an array of folders or files");
-          a.paths.push_back((fs::path(project) / *s).string());
-        }
-    } else if (k == "threads") {
-      auto n = node.value<int64_t>();
-      if (!n || *n < 2 || *n > 512)
-        throw bad(k, "an integer from 2 to 512");
-      if (!given.threads)
-        a.threads = static_cast<unsigned>(*n);
-    } else if (k == "budget" || k == "fail-on" || k == "module") {
-      auto s = node.value<std::string>();
-      if (!s)
-        throw bad(k, "a string");
-      if (k == "fail-on" && !parseSeverity(*s))
-        throw bad(k, "one of note, warning, error");
-      if (k == "budget" && given.budget.empty())
-        a.budget = *s;
-      if (k == "fail-on" && given.fail_on.empty())
-        a.fail_on = *s;
-      if (k == "module" && given.module.empty())
-        a.module = *s;
-    } else if (k == "modules" || k == "exclude-modules") {
-      auto *arr = node.as_array();
-      if (!arr)
-        throw bad(k, "an array of dotted module names");
-      for (auto &v : *arr) {
-        auto s = v.value<std::string>();
-        if (!s)
-          throw bad(k, "an array of dotted module names");
-        (k == "modules" ? a.modules : a.exclude_modules).insert(*s);
-      }
-    } else if (k == "build-cmd") {
-      auto s = node.value<std::string>();
-      if (!s)
-        throw bad(k, "a string");
-      if (given.build_cmd.empty())
-        a.build_cmd = *s;
-    } else if (k == "include-vendored") {
-      auto b = node.value<bool>();
-      if (!b)
-        throw bad(k, "true or false");
-      a.include_vendored = a.include_vendored || *b;
-    } else if (k == "severity") {
-      auto *t = node.as_table();
-      if (!t)
-        throw bad(k, "a table of rule = \"note|warning|error\"");
-      for (auto &[rule, sev] : *t) {
-        auto s = sev.value<std::string>();
-        if (!s || !parseSeverity(*s))
-          throw bad("severity." + std::string(rule.str()),
-                    "one of note, warning, error");
-        a.severity[std::string(rule.str())] = *parseSeverity(*s);
-      }
-    } else {
-      throw UsageFailure(file.string() + ": unknown key [tool.ftready] " + k);
-    }
-  }
+  if (cfg->rules && given.rules.empty())
+    a.rules = *cfg->rules;
+  if (given.paths.empty())
+    for (const auto &p : cfg->paths)
+      a.paths.push_back((fs::path(project) / p).string());
+  if (cfg->threads && !given.threads)
+    a.threads = *cfg->threads;
+  if (cfg->budget && given.budget.empty())
+    a.budget = *cfg->budget;
+  if (cfg->fail_on && given.fail_on.empty())
+    a.fail_on = *cfg->fail_on;
+  if (cfg->module && given.module.empty())
+    a.module = *cfg->module;
+  a.modules.insert(cfg->modules.begin(), cfg->modules.end());
+  a.exclude_modules.insert(cfg->exclude_modules.begin(),
+                           cfg->exclude_modules.end());
+  if (cfg->build_cmd && given.build_cmd.empty())
+    a.build_cmd = *cfg->build_cmd;
+  a.include_vendored = a.include_vendored || cfg->include_vendored;
+  for (const auto &[rule, level] : cfg->severity)
+    a.severity[rule] = level;
 }
 
 // A report folder that is always valid: every write is whole-file, and the
@@ -239,7 +178,7 @@ std::string shown(const project::ProjectBuild &b, const std::string &path) {
 // import) goes where the module's PyInit_ is defined: never line 0 when the
 // source says where.
 void placeWithoutStack(Finding &f, const project::ProjectBuild &b) {
-  if (f.location.line != 0 || f.rule != "FTR004")
+  if (f.location.line != 0 || f.function.rfind("PyInit_", 0) != 0)
     return;
   for (const auto &m : b.modules) {
     Location at = project::definitionOf(b, m, f.function);
@@ -265,7 +204,9 @@ reports::ModuleCoverage coverageOf(const stress::ModuleRun &run) {
   for (const auto &n : s.notes)
     c.note += (c.note.empty() ? "" : "; ") + n;
   std::string err = s.import.error;
-  if (run.budget_seconds < 2) {
+  if (s.interrupted) {
+    c.problem = "interrupted before its run ended";
+  } else if (run.budget_seconds < 2) {
     c.problem = "not run: the budget ran out before its turn";
   } else if (!err.empty()) {
     // The last line of a traceback says what went wrong.
@@ -329,6 +270,17 @@ int Commands::check() {
               << "' is not a duration (60s, 5m, 1h)\n";
     return kUsageError;
   }
+  unsigned long long maxRss = 0;
+  if (!a.max_rss.empty()) {
+    auto rss = parseSize(a.max_rss);
+    if (!rss) {
+      std::cerr << "ftready: error: --max-rss '" << a.max_rss
+                << "' is not a size such as 512M or 4G\n";
+      return kUsageError;
+    }
+    maxRss = *rss;
+  }
+
   if (a.paths.empty())
     a.paths = {a.project};
   std::set<std::string> baseline;
@@ -450,6 +402,8 @@ int Commands::check() {
                     ? a.threads
                     : std::max(4u, 2 * std::thread::hardware_concurrency());
     o.shims = true;
+    o.forkwatch_library = FTREADY_FORKWATCH_LIBRARY;
+    o.max_rss_bytes = maxRss;
     if (!a.include_vendored)
       o.is_vendored = [&built](const std::string &file) {
         std::string orig = project::toOriginal(built, file);
@@ -497,8 +451,12 @@ int Commands::check() {
   // 4. Merge, judge, report.
   auto merged = reports::mergeFindings(scanned.findings, dynamics);
   reports::applyBaseline(merged, baseline);
+  if (int sig = interruptSignal())
+    facts.run_problems.push_back({"the run was interrupted (signal " +
+                                      std::to_string(sig) + ") before it ended",
+                                  "run it again to the end"});
   summary.readiness = reports::judge(merged, facts);
-  summary.incomplete = false;
+  summary.incomplete = interruptSignal() != 0;
   out.write(merged, summary, true);
   std::cout << reports::render(reports::Format::Text, merged, summary)
             << "verdict: " << summary.readiness.verdict << "\n";

@@ -62,6 +62,7 @@ struct StressArgs {
   bool no_shims = false;
   int shim_yield = 20;
   std::string scenario;
+  std::string max_rss; // "512M", "4G"; empty: the default
 };
 
 struct CheckArgs {
@@ -82,6 +83,7 @@ struct CheckArgs {
   bool include_vendored = false;
   std::set<std::string> modules;         // [tool.ftready] modules
   std::set<std::string> exclude_modules; // [tool.ftready] exclude-modules
+  std::string max_rss;                   // "512M", "4G"; empty: the default
 };
 
 struct ReportArgs {
@@ -117,6 +119,9 @@ private:
 
 // "60s", "5m", "90" (seconds), "1h".
 std::optional<double> parseDuration(const std::string &s);
+
+// "512M", "4G", "100K": bytes.
+std::optional<unsigned long long> parseSize(const std::string &s);
 
 // A managed flavour name (3.13t-tsan) or an interpreter path, probed.
 std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,

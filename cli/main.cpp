@@ -2,6 +2,8 @@
 #include "commands.h"
 
 #include "ftready/finding.h"
+#include "ftready/interrupt.h"
+#include "ftready/process.h"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -43,5 +45,16 @@ int main(int argc, char **argv) {
     std::cerr << app.help();
     return 2;
   }
-  return commands.run(*app.get_subcommands().front());
+  // Ctrl-C or `kill` ends a run with what it found, marked incomplete; and
+  // nothing an extension under test forks outlives ftready.
+  ftready::InterruptSignals interrupts;
+  ftready::becomeSubreaper();
+  int rc = commands.run(*app.get_subcommands().front());
+  ftready::killStrayChildren();
+  if (int sig = ftready::interruptSignal()) {
+    std::cerr << "ftready: interrupted (signal " << sig
+              << "): the report written is marked incomplete\n";
+    return 128 + sig;
+  }
+  return rc;
 }

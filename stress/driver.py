@@ -3,15 +3,22 @@
 The harness (stress/src/stress_run.cpp) starts it in a child process with one
 JSON argument. It imports the module, discovers what can be called, then for
 each target runs rounds of concurrent calls over shared objects while other
-threads mutate those objects. Every event goes to stderr as one
-"@@ftready {json}" line, in order with ThreadSanitizer's own reports, so the
-harness knows which call was running when a report, a crash or a hang came.
+threads mutate those objects.
+
+The module under test is hostile: it may print anything, close or redirect
+file descriptors 0-2, fork, crash, exit or hang. So every event goes, as one
+JSON line, to a private pipe on a descriptor the harness chose ("event_fd"),
+never to stdout or stderr. ThreadSanitizer writes its reports to files
+(log_path), and the watchdog's thread dump goes to a file ("dump_path"). The
+harness reads its log files each time an event arrives: a report written
+before the event is the running phase's.
 """
 
 import faulthandler
 import importlib
 import importlib.util
 import json
+import os
 import types
 import random
 import sys
@@ -19,13 +26,34 @@ import threading
 import time
 import warnings
 
-MARK = "@@ftready "
+EVENT_FD = None  # set by main() from the configuration
 
 
 def emit(event, **fields):
+    """One event, one write(): whole lines, whatever else runs."""
     fields["event"] = event
-    sys.stderr.write(MARK + json.dumps(fields, default=repr) + "\n")
-    sys.stderr.flush()
+    line = (json.dumps(fields, default=repr) + "\n").encode("utf-8", "replace")
+    try:
+        os.write(EVENT_FD, line)
+    except OSError:
+        # The module closed (or took over) the channel: nothing this process
+        # does can be told any more. Exit 70 says so to the harness.
+        os._exit(70)
+
+
+class Watchdog:
+    """faulthandler's timer, writing every thread's Python stack to the dump
+    file when a phase outlives its time; the harness watches that file."""
+
+    def __init__(self, dump):
+        self.dump = dump
+
+    def start(self, seconds):
+        faulthandler.dump_traceback_later(max(seconds, 1), exit=False,
+                                          file=self.dump)
+
+    def stop(self):
+        faulthandler.cancel_dump_traceback_later()
 
 
 class Plain:
@@ -247,25 +275,73 @@ def load_module(name, so_file):
         return mod
 
 
+def import_phase(cfg, watchdog):
+    """Imports the module under the watchdog; says whether the GIL came back
+    and what RuntimeWarning said so. None when it raised (said as an
+    event: a Python error is the module's setup, not a crash)."""
+    emit("phase", name="import", seconds=cfg["import_seconds"])
+    watchdog.start(cfg["import_seconds"])
+    before = sys._is_gil_enabled()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            mod = load_module(cfg["module"], cfg.get("file", ""))
+        except BaseException as e:  # SystemExit too: sys.exit() in init
+            import traceback
+            emit("import_error", error="".join(
+                traceback.format_exception(type(e), e, e.__traceback__))[-4000:])
+            return None
+    watchdog.stop()
+    emit("imported", before=before, after=sys._is_gil_enabled(),
+         warning="; ".join(str(w.message) for w in caught
+                           if issubclass(w.category, RuntimeWarning)))
+    return mod
+
+
+def start_fork_watch(cfg):
+    """The harness's fork watcher (a small C library): says, on the event
+    channel, every fork() the process makes and how many threads it had."""
+    if not cfg.get("forkwatch"):
+        return
+    try:
+        import ctypes
+        ctypes.CDLL(cfg["forkwatch"]).ftready_forkwatch_start(EVENT_FD)
+    except Exception as e:  # no ctypes: forks are not seen, and said so
+        emit("note", text="forks are not watched: %s" % e)
+
+
 def main():
+    global EVENT_FD
     cfg = json.loads(sys.argv[1])
+    EVENT_FD = cfg["event_fd"]
     rng = random.Random(cfg["seed"])
+    dump = open(cfg["dump_path"], "w")
+    watchdog = Watchdog(dump)
     if not cfg["tsan"]:
         # Under TSan, its own SEGV handler gives native stacks; two fatal
         # signal handlers in a crashing multi-threaded process can hang.
-        faulthandler.enable(all_threads=True)
+        faulthandler.enable(file=open(cfg["crash_path"], "w"), all_threads=True)
+    start_fork_watch(cfg)
     sys.path.insert(0, cfg["path"])
-    mod = load_module(cfg["module"], cfg.get("file", ""))
+    mod = import_phase(cfg, watchdog)
+    if mod is None or cfg.get("probe_only"):
+        emit("done", calls=0, reason="import probe")
+        return
+    emit("phase", name="discover", seconds=cfg["import_seconds"])
+    watchdog.start(cfg["import_seconds"])
     targets = [(n, fn, None) for n, fn in discover(mod, rng)]
     if cfg.get("scenario"):
         targets += scenario_targets(cfg["scenario"], mod)
+    watchdog.stop()
     targets = [t for t in targets if t[0] not in cfg["exclude"]]
     hints = cfg.get("hints", [])
     prepared = []
     for name, fn, given in targets:
         # Said first: a crash while probing arguments is this target's.
-        emit("probe", target=name)
+        emit("probe", target=name, seconds=cfg["hang_seconds"])
+        watchdog.start(cfg["hang_seconds"])
         args = given if given is not None else find_arguments(fn, rng)
+        watchdog.stop()
         if args is None:
             emit("skipped", target=name, reason="no accepted arguments found")
             continue
@@ -276,7 +352,9 @@ def main():
     if not prepared:
         emit("done", calls=0, reason="nothing to call")
         return
-    deadline = time.monotonic() + cfg["budget"]
+    # The harness's clock: CLOCK_MONOTONIC, shared by every process.
+    deadline = cfg["deadline"]
+    start = time.monotonic()
     calls = 0
     rounds = 0
     # Round robin, each target as many times in a row as its weight: targets
@@ -285,29 +363,28 @@ def main():
     while time.monotonic() < deadline and rounds < cfg["max_rounds"]:
         name, fn, args, weight, mutators = prepared[turn % len(prepared)]
         turn += 1
-        emit("probe", target=name)
+        emit("probe", target=name, seconds=cfg["hang_seconds"])
+        watchdog.start(cfg["hang_seconds"])
         baseline = {}
         for _ in range(3):  # the same calls alone: which errors are normal
             try:
                 fn(*args)
             except Exception as e:
                 baseline[type(e).__name__] = 1
-        emit("round", target=name, round=rounds)
-        # Rounds in a row as the target's weight: targets with static
-        # findings get the most time.
-        # On a hang: all threads' Python stacks to stderr; the harness then
-        # adds the native stacks (gdb) and stops the process.
-        faulthandler.dump_traceback_later(cfg["hang_seconds"] * weight, exit=False)
+        watchdog.stop()
+        seconds = cfg["hang_seconds"] * weight
+        emit("round", target=name, round=rounds, seconds=seconds)
+        watchdog.start(seconds)
         errors = run_rounds(fn, args, cfg["threads"], weight, cfg["iterations"],
                             mutators, rng, mod)
-        faulthandler.cancel_dump_traceback_later()
+        watchdog.stop()
         calls += cfg["iterations"] * cfg["threads"] * weight
         rounds += weight
         new = {k: v for k, v in errors.items() if k not in baseline}
         if new:
             emit("concurrency_errors", target=name, errors=new)
         emit("progress", calls=calls, rounds=rounds,
-             elapsed=round(cfg["budget"] - (deadline - time.monotonic()), 2))
+             elapsed=round(time.monotonic() - start, 2))
     emit("done", calls=calls, rounds=rounds)
 
 

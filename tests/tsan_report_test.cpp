@@ -141,6 +141,34 @@ SUMMARY: ThreadSanitizer: lock-order-inversion (potential deadlock) in transfer
   EXPECT_EQ(placed, (std::vector<std::string>{"transfer", "refund"}));
 }
 
+// C++ function names keep their spaces (argument lists, const, operator()).
+TEST(TsanReport, CxxFunctionNamesParseWhole) {
+  const char *report = R"(==================
+WARNING: ThreadSanitizer: data race (pid=5)
+  Write of size 4 at 0x1 by thread T1:
+    #0 ns::Table<int, long>::put(int, long const&) const /src/t.cpp:12:7 (mod.so+0x10)
+    #1 (anonymous namespace)::Worker::operator()() /src/w.cpp:30:5 (mod.so+0x20)
+
+  Previous read of size 4 at 0x1 by thread T2:
+    #0 ns::Table<int, long>::get(int) const /src/t.cpp:20:9 (mod.so+0x30)
+
+SUMMARY: ThreadSanitizer: data race /src/t.cpp:12:7 in ns::Table<int, long>::put(int, long const&) const
+==================
+)";
+  auto reports = parseTsanReports(report);
+  ASSERT_EQ(reports.size(), 1u);
+  ASSERT_EQ(reports[0].stacks.size(), 2u);
+  const auto &first = reports[0].stacks[0].frames;
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].function,
+            "ns::Table<int, long>::put(int, long const&) const");
+  EXPECT_EQ(first[0].file, "/src/t.cpp");
+  EXPECT_EQ(first[0].line, 12u);
+  EXPECT_EQ(first[1].function, "(anonymous namespace)::Worker::operator()()");
+  EXPECT_EQ(reports[0].stacks[1].frames[0].function,
+            "ns::Table<int, long>::get(int) const");
+}
+
 // Evidence comes from hostile processes: bytes that are not UTF-8 must not
 // cost the finding (nlohmann::json throws on them by default).
 TEST(FindingIo, InvalidUtf8EvidenceIsKept) {

@@ -1,6 +1,7 @@
 // Drives the analysis: finds sources, parses each translation unit with
 // Clang, runs the rules over it, and gathers findings and diagnostics.
 #include "ftready/analyzer/scan.h"
+#include "ftready/interrupt.h"
 
 #include "analysis/borrowed_apis.h"
 #include "analysis/macro_recorder.h"
@@ -38,6 +39,7 @@ struct FileOutcome {
   std::vector<std::string> dependencies; // every file the parse read
   bool fromCache = false;
   bool parseFailed = false;
+  bool skipped = false; // Ctrl-C came before its turn
 };
 
 // The files whose findings are reported: under a scanned folder, or next to
@@ -393,6 +395,10 @@ ScanResult scan(const ScanOptions &opts) {
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < sources.files.size(); i = next++) {
+      if (interruptSignal()) {
+        outcomes[i].skipped = true; // what is done is kept and reported
+        continue;
+      }
       try {
         outcomes[i] = scanOne(sources.files[i], opts, compdb.get(), scope,
                               watched, cache);
@@ -415,8 +421,10 @@ ScanResult scan(const ScanOptions &opts) {
       std::tuple<std::string, std::string, unsigned, unsigned, std::string>>
       seen; // a header included by several files reports once
   std::set<std::string> included;
+  unsigned skipped = 0;
   for (size_t i = 0; i < outcomes.size(); ++i) {
     auto &o = outcomes[i];
+    skipped += o.skipped;
     if (o.parseFailed)
       result.unparsed.push_back(sources.files[i]);
     for (const auto &d : o.dependencies)
@@ -432,7 +440,8 @@ ScanResult scan(const ScanOptions &opts) {
       result.diagnostics.push_back(std::move(d));
   }
   result.included.assign(included.begin(), included.end());
-  result.files_scanned = static_cast<unsigned>(sources.files.size());
+  result.files_scanned = static_cast<unsigned>(sources.files.size()) - skipped;
+  result.interrupted = skipped > 0;
   dropCythonNoise(sources.cython, scope, result);
   result.suppressed = applySuppressions(result.findings, scope.relativeTo);
   sortFindings(result.findings);

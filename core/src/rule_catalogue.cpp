@@ -62,6 +62,15 @@ const std::vector<RuleInfo> &ruleCatalogue() {
       {"FTR005", "ConcurrencyOnlyFailure",
        "Wrong results or exceptions only under concurrency", Severity::Error,
        "See the failing call.", "docs/rules/FTR.md"},
+      {"FTR006", "ForkWhileThreadsRun",
+       "The extension called fork() while other threads ran", Severity::Error,
+       "Use posix_spawn or subprocess, or fork before any thread starts.",
+       "docs/rules/FTR.md"},
+      {"FTR007", "RunawayMemory",
+       "Memory grew past the harness's limit under concurrent calls",
+       Severity::Error,
+       "Bound what the call keeps, or free what it allocates on every path.",
+       "docs/rules/FTR.md"},
   };
   return rules;
 }

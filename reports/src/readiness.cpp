@@ -230,6 +230,7 @@ std::vector<Gap> gapsOf(const Readiness &r) {
     return gaps;
   }
   // What stopped the build, or kept it from producing its extension.
+  gaps.insert(gaps.end(), r.run_problems.begin(), r.run_problems.end());
   gaps.insert(gaps.end(), r.build_problems.begin(), r.build_problems.end());
   if (!r.built) {
     if (r.build_problems.empty())
@@ -262,8 +263,9 @@ std::vector<Gap> gapsOf(const Readiness &r) {
     if (m.problem.rfind("not run", 0) == 0)
       gaps.push_back(
           {"module " + m.name + " was " + m.problem, "give a larger --budget"});
-    else if (m.problem.rfind("excluded", 0) == 0)
-      continue; // the user's choice, said in the diagnostics
+    else if (m.problem.rfind("excluded", 0) == 0 ||
+             m.problem.rfind("interrupted", 0) == 0)
+      continue; // the user's choice, or said once in run_problems
     else if (!m.imported)
       gaps.push_back({"module " + m.name + " did not import" +
                           (m.problem.empty() ? "" : ": " + m.problem),

@@ -139,6 +139,7 @@ nlohmann::json evidenceJson(const Readiness &r) {
   return {{"build", r.build},
           {"built", r.built},
           {"build_problems", gapsJson(r.build_problems)},
+          {"run_problems", gapsJson(r.run_problems)},
           {"units_compiled", r.units_compiled},
           {"units_scanned", r.units_scanned},
           {"units_parsed", r.units_parsed},
@@ -154,6 +155,7 @@ void readEvidence(const nlohmann::json &e, Readiness &o) {
   o.build = e.value("build", "");
   o.built = e.value("built", false);
   o.build_problems = gapsOf(e.value("build_problems", nlohmann::json::array()));
+  o.run_problems = gapsOf(e.value("run_problems", nlohmann::json::array()));
   o.units_compiled = e.value("units_compiled", 0u);
   o.units_scanned = e.value("units_scanned", 0u);
   o.units_parsed = e.value("units_parsed", 0u);
@@ -381,13 +383,25 @@ Finding findingFromSarif(const nlohmann::json &r) {
 
 } // namespace
 
-std::vector<Finding> readFindings(const std::string &path) {
+namespace {
+
+std::string readWhole(const std::string &path) {
   std::ifstream in(path);
   if (!in)
     throw std::runtime_error("cannot read '" + path + "'");
   std::stringstream all;
   all << in.rdbuf();
-  std::string text = all.str();
+  return all.str();
+}
+
+} // namespace
+
+std::vector<Finding> readFindings(const std::string &path) {
+  return readFindingsText(readWhole(path), path);
+}
+
+std::vector<Finding> readFindingsText(const std::string &text,
+                                      const std::string &path) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_discarded() && j.is_object()) {
     if (j.contains("findings"))
@@ -413,8 +427,11 @@ std::vector<Finding> readFindings(const std::string &path) {
 }
 
 RunSummary readSummary(const std::string &path) {
-  std::ifstream in(path);
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  return readSummaryText(readWhole(path), path);
+}
+
+RunSummary readSummaryText(const std::string &text, const std::string &path) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("findings"))
     throw std::runtime_error("'" + path + "' is not an ftready JSON report");
   RunSummary s;

@@ -8,11 +8,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -24,25 +25,62 @@ namespace ftready::stress {
 
 namespace {
 
-constexpr const char *kMark = "@@ftready ";
+using Clock = std::chrono::steady_clock;
 
-double secondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-      .count();
+double secondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::string shimLogPath() {
-  return (fs::temp_directory_path() /
-          ("ftready-shims-" + std::to_string(::getpid()) + ".jsonl"))
-      .string();
+// A run's private folder: ThreadSanitizer's log files, the watchdog's thread
+// dump and the shims' log. Removed at the end of the run.
+class RunFolder {
+public:
+  RunFolder() {
+    std::string tmpl =
+        (fs::temp_directory_path() /
+         ("ftready-stress-" + std::to_string(::getpid()) + "-XXXXXX"))
+            .string();
+    if (::mkdtemp(tmpl.data()))
+      dir_ = tmpl;
+  }
+  ~RunFolder() {
+    std::error_code ec;
+    if (!dir_.empty())
+      fs::remove_all(dir_, ec);
+  }
+  RunFolder(const RunFolder &) = delete;
+  RunFolder &operator=(const RunFolder &) = delete;
+  bool ok() const { return !dir_.empty(); }
+  std::string path(const std::string &name) const { return dir_ + "/" + name; }
+  const std::string &dir() const { return dir_; }
+
+private:
+  std::string dir_;
+};
+
+// The descriptor the driver's events come on: one the module cannot guess
+// from the usual numbers, below the usual 1024 limit.
+int eventDescriptor(unsigned seed) {
+  return 100 + static_cast<int>((seed * 7919u + ::getpid()) % 800u);
+}
+
+unsigned long long defaultMaxRss() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
+  unsigned long long third =
+      pages > 0 && size > 0 ? static_cast<unsigned long long>(pages) * size / 3
+                            : 8ull << 30;
+  return std::min(third, 8ull << 30);
 }
 
 std::vector<std::pair<std::string, std::string>>
-childEnvironment(const StressOptions &o, bool gilOff) {
+childEnvironment(const StressOptions &o, const RunFolder &folder, bool gilOff) {
   // handle_abort: an abort() (a failed assert, a Fatal Python error) gets
   // TSan's native stack, so the crash is placed on the extension's line.
+  // log_path: reports go to files of their own (tsan.PID), which nothing
+  // the module prints can forge or interleave.
   std::string tsan = "halt_on_error=0 second_deadlock_stack=1 history_size=4 "
-                     "handle_abort=1";
+                     "handle_abort=1 log_path=" +
+                     folder.path("tsan");
   if (!o.tsan_suppressions.empty() && fs::exists(o.tsan_suppressions))
     tsan += " suppressions=" + o.tsan_suppressions;
   std::vector<std::pair<std::string, std::string>> env = {
@@ -50,11 +88,18 @@ childEnvironment(const StressOptions &o, bool gilOff) {
   if (gilOff)
     env.push_back({"PYTHON_GIL", "0"});
   if (o.shims) {
-    env.push_back({"FTREADY_SHIM_LOG", shimLogPath()});
+    env.push_back({"FTREADY_SHIM_LOG", folder.path("shims.jsonl")});
     env.push_back(
         {"FTREADY_SHIM_YIELD_PERMILLE", std::to_string(o.shim_yield_permille)});
   }
   return env;
+}
+
+// Where the project's own sources are: a frame there is the place to fix.
+std::vector<std::string> sourceRoots(const StressOptions &o) {
+  std::vector<std::string> roots = {o.built_from.first, o.root};
+  roots.insert(roots.end(), o.source_roots.begin(), o.source_roots.end());
+  return roots;
 }
 
 // A path in the build copy, as the user's own file ("./" folded away).
@@ -76,13 +121,15 @@ std::string relativeTo(const std::string &root, const std::string &path) {
 }
 
 // Every thread's native stack of a live process, via gdb (when present).
+// The child allowed this process's descendants to trace it
+// (PR_SET_PTRACER), so Yama's ptrace_scope=1 lets gdb attach.
 std::vector<std::string> nativeStacks(int pid) {
   auto r = runProcess({"gdb", "-p", std::to_string(pid), "-batch", "-nx", "-ex",
-                       "thread apply all bt 10"},
+                       "thread apply all bt 12"},
                       withTimeout(60));
   std::vector<std::string> out;
   std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);)
+  for (std::string line; std::getline(in, line) && out.size() < 400;)
     if (line.rfind("Thread ", 0) == 0 || line.rfind("#", 0) == 0)
       out.push_back("native: " + line);
   if (out.empty())
@@ -90,103 +137,286 @@ std::vector<std::string> nativeStacks(int pid) {
   return out;
 }
 
-// One child process's worth of driver output, turned into findings.
+std::string fileText(const std::string &path, size_t max = 1u << 20) {
+  std::ifstream in(path, std::ios::binary);
+  std::string s;
+  s.resize(max);
+  in.read(s.data(), static_cast<std::streamsize>(max));
+  s.resize(static_cast<size_t>(in.gcount()));
+  return s;
+}
+
+// ThreadSanitizer's log files (log_path=PREFIX writes PREFIX.PID, one per
+// process), read as they grow, a whole line at a time.
+class TsanLogs {
+public:
+  TsanLogs(std::string dir, std::string stem)
+      : dir_(std::move(dir)), stem_(std::move(stem) + ".") {}
+
+  template <class OnLine> void drain(OnLine &&on) {
+    std::error_code ec;
+    for (const auto &e : fs::directory_iterator(dir_, ec)) {
+      std::string name = e.path().filename().string();
+      if (name.rfind(stem_, 0) != 0)
+        continue;
+      File &f = files_[name];
+      std::ifstream in(e.path(), std::ios::binary);
+      in.seekg(f.offset);
+      char buf[65536];
+      while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        f.offset += in.gcount();
+        f.partial.append(buf, static_cast<size_t>(in.gcount()));
+        for (size_t nl; (nl = f.partial.find('\n')) != std::string::npos;) {
+          on(name, f.partial.substr(0, nl));
+          f.partial.erase(0, nl + 1);
+        }
+      }
+    }
+  }
+
+private:
+  struct File {
+    std::streamoff offset = 0;
+    std::string partial;
+  };
+  std::string dir_, stem_;
+  std::map<std::string, File> files_;
+};
+
+// What a TSan report is: a race, a potential deadlock, a memory error or
+// crash, or something that is not the module's doing (a thread leak).
+std::string ruleForTsanKind(const std::string &kind) {
+  if (kind.rfind("data race", 0) == 0)
+    return "FTR001";
+  if (kind.find("lock-order-inversion") != std::string::npos)
+    return "FTR003";
+  if (kind.find("thread leak") != std::string::npos ||
+      kind.find("signal") != std::string::npos)
+    return "";
+  return "FTR002";
+}
+
+enum class Phase { Starting, Import, Discover, Probe, Round };
+
+// Why the harness stopped a child before it ended.
+enum class Stop { None, Hang, Stuck, Memory, Fork };
+
+// One child process's events, output and TSan logs, turned into findings.
 class RunObserver {
 public:
   RunObserver(const StressOptions &o, const StressEvents &ev,
               StressSummary &summary, std::set<std::string> &seenRaces,
-              std::chrono::steady_clock::time_point t0)
+              Clock::time_point t0, const RunFolder &folder)
       : o_(o), ev_(ev), summary_(summary), seenRaces_(seenRaces), t0_(t0),
+        folder_(folder), logs_(folder.dir(), "tsan"),
+        maxRss_(o.max_rss_bytes ? o.max_rss_bytes : defaultMaxRss()),
         callsBefore_(summary.calls), roundsBefore_(summary.rounds) {}
 
-  void line(const std::string &l) {
-    if (l.rfind(kMark, 0) == 0) {
-      event(l.substr(std::string(kMark).size()));
-      return;
-    }
-    if (tsan_.feed(l)) {
-      race(tsan_.report());
-      return;
-    }
-    if (tsan_.inReport())
-      return;
-    if (l.rfind("Timeout (", 0) == 0)
-      hang_ = true;
-    if (hang_ && !stopping_ && pid_ > 0 && l.empty()) {
-      // The Python dump is out (it ends with an empty line): add the native
-      // stacks, then stop the hung process.
-      stopping_ = true;
-      for (auto &n : nativeStacks(pid_))
-        if (dump_.size() < 120)
-          dump_.push_back(n);
-      ::kill(pid_, SIGKILL);
-    }
-    if (l.find("Fatal Python error") != std::string::npos ||
-        l.find("ThreadSanitizer:DEADLYSIGNAL") != std::string::npos ||
-        l.find("ERROR: ThreadSanitizer: SEGV") != std::string::npos)
-      crash_ = true;
-    if ((hang_ || crash_) && dump_.size() < 60)
-      dump_.push_back(l);
+  // One line of the private event channel. TSan's logs are read first: a
+  // report written before this event belongs to the phase that ran.
+  void eventLine(const std::string &l) {
+    drainLogs();
+    nlohmann::json e = nlohmann::json::parse(l, nullptr, false);
+    if (e.is_object())
+      event(e);
   }
 
+  // One line the child printed on stderr: kept for the last words, and
+  // read for a fatal error the interpreter printed.
+  void outputLine(const std::string &l) {
+    if (l.find("Fatal Python error") != std::string::npos)
+      crash_ = true;
+    if (!l.empty()) {
+      lastLines_.push_back(l);
+      if (lastLines_.size() > 12)
+        lastLines_.erase(lastLines_.begin());
+    }
+  }
+
+  // Every quarter second while the child runs: true stops it.
+  bool tick() {
+    drainLogs();
+    if (stop_ != Stop::None)
+      return true;
+    if (watchdogFired() || phaseOverdue())
+      return true;
+    if (++ticks_ % 4 == 0 && pid_ > 0) {
+      unsigned long long rss = groupResidentBytes(pid_);
+      peakRss_ = std::max(peakRss_, rss);
+      if (rss > maxRss_) {
+        stop_ = Stop::Memory;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void finish() {
+    drainLogs();
+    if (crash_ && dump_.empty()) {
+      // Without TSan, faulthandler wrote the crash's Python stacks.
+      std::istringstream in(fileText(folder_.path("crash.txt"), 64u << 10));
+      for (std::string l; std::getline(in, l) && dump_.size() < 120;)
+        dump_.push_back(l);
+    }
+  }
+
+  void setPid(int pid) { pid_ = pid; }
   bool done() const { return done_; }
-  // What was running: one thread probing a target, or a concurrent round.
+  bool crash() const { return crash_; }
+  bool crashReported() const { return crashReported_; }
+  Stop stop() const { return stop_; }
+  Phase phase() const { return phase_; }
+  bool importFailed() const { return !importError_.empty(); }
+  const std::string &importError() const { return importError_; }
+  unsigned long long peakRss() const { return peakRss_; }
+  unsigned long long maxRss() const { return maxRss_; }
+  double phaseSeconds() const { return phaseSeconds_; }
+  const std::string &currentTarget() const { return target_; }
+  const std::vector<std::string> &dump() const { return dump_; }
+  const std::vector<std::string> &lastLines() const { return lastLines_; }
+  const std::optional<ImportProbe> &imported() const { return imported_; }
+
+  // The function a finding of this phase is placed on.
+  std::string culprit() const {
+    if (phase_ == Phase::Import || target_.empty())
+      return "PyInit_" + o_.module.substr(o_.module.rfind('.') + 1);
+    return target_;
+  }
+
+  // What was running: the import, one thread probing a target, or a round.
   std::string during() const {
-    if (target_.empty())
-      return " while the module was imported and its callables discovered";
-    if (alone_)
+    switch (phase_) {
+    case Phase::Starting:
+      return " before the module was imported";
+    case Phase::Import:
+      return " while " + o_.module + " was imported (module init)";
+    case Phase::Discover:
+      return " while the module's callables were discovered";
+    case Phase::Probe:
       return " while " + target_ +
-             " was called from one thread alone (to "
-             "find its arguments): a crash with no concurrency";
+             " was called from one thread alone (to find its arguments): a "
+             "failure with no concurrency";
+    case Phase::Round:
+      break;
+    }
     return " while " + std::to_string(o_.threads) + " threads called " +
            target_;
   }
-  bool hang() const { return hang_; }
-  bool crash() const { return crash_; }
-  bool crashReported() const { return crashReported_; }
-  void setPid(int pid) { pid_ = pid; }
-  const std::string &currentTarget() const { return target_; }
-  const std::vector<std::string> &dump() const { return dump_; }
 
 private:
-  void event(const std::string &json) {
-    nlohmann::json e;
-    try {
-      e = nlohmann::json::parse(json);
-    } catch (...) {
-      return;
+  void drainLogs() {
+    logs_.drain([this](const std::string &file, const std::string &line) {
+      TsanStreamParser &p = parsers_[file];
+      if (line.find("ThreadSanitizer:DEADLYSIGNAL") != std::string::npos ||
+          line.find("ERROR: ThreadSanitizer: SEGV") != std::string::npos)
+        crash_ = true;
+      if (crash_ && dump_.size() < 60 && stop_ == Stop::None)
+        dump_.push_back(line);
+      if (p.feed(line))
+        race(p.report());
+    });
+  }
+
+  // The driver's watchdog wrote every thread's Python stack: once the file
+  // stops growing, add the native stacks and stop the process.
+  bool watchdogFired() {
+    std::error_code ec;
+    auto size = fs::file_size(folder_.path("dump.txt"), ec);
+    if (ec || size == 0 || crash_)
+      return false;
+    // Stable for 1.5 s: TSan may be symbolizing a report in the middle of
+    // the dump (the dump reads other threads' frames).
+    if (size != dumpSize_) {
+      dumpSize_ = size;
+      dumpStable_ = Clock::now();
+      return false;
     }
+    if (secondsSince(dumpStable_) < 1.5)
+      return false;
+    stop_ = Stop::Hang;
+    std::istringstream in(fileText(folder_.path("dump.txt"), 256u << 10));
+    for (std::string l; std::getline(in, l) && dump_.size() < 300;)
+      dump_.push_back(l);
+    addNativeStacks();
+    return true;
+  }
+
+  // A phase long past its time with no dump: a process too stuck to run its
+  // own watchdog.
+  bool phaseOverdue() {
+    if (phaseSeconds_ <= 0 || pid_ <= 0)
+      return false;
+    double grace = std::max(10.0, phaseSeconds_);
+    if (secondsSince(phaseStart_) < phaseSeconds_ + grace)
+      return false;
+    stop_ = Stop::Stuck;
+    addNativeStacks();
+    return true;
+  }
+
+  void addNativeStacks() {
+    for (auto &n : nativeStacks(pid_))
+      if (dump_.size() < 500)
+        dump_.push_back(n);
+  }
+
+  void startPhase(Phase p, const nlohmann::json &e) {
+    phase_ = p;
+    phaseStart_ = Clock::now();
+    phaseSeconds_ = e.value("seconds", 0.0);
+  }
+
+  void event(const nlohmann::json &e) {
     std::string kind = e.value("event", "");
-    if (kind == "probe") {
+    if (kind == "phase") {
+      std::string name = e.value("name", "");
+      target_.clear();
+      startPhase(name == "import" ? Phase::Import : Phase::Discover, e);
+    } else if (kind == "imported") {
+      ImportProbe p;
+      p.ok = true;
+      p.gil_before = e.value("before", false);
+      p.gil_after = e.value("after", false);
+      p.warning = e.value("warning", "");
+      imported_ = p;
+      phaseSeconds_ = 0;
+    } else if (kind == "import_error") {
+      importError_ = e.value("error", "an error");
+    } else if (kind == "probe") {
       target_ = e.value("target", ""); // a crash now is this target's
-      alone_ = true; // called from one thread, to find its arguments
+      startPhase(Phase::Probe, e);
     } else if (kind == "round") {
       target_ = e.value("target", "");
-      alone_ = false;
+      startPhase(Phase::Round, e);
       if (std::find(summary_.exercised.begin(), summary_.exercised.end(),
                     target_) == summary_.exercised.end())
         summary_.exercised.push_back(target_);
     } else if (kind == "progress") {
+      phaseSeconds_ = 0;
       summary_.calls = callsBefore_ + e.value("calls", 0ul);
       summary_.rounds = roundsBefore_ + e.value("rounds", 0u);
       if (ev_.on_progress)
         ev_.on_progress(summary_.calls, o_.threads, secondsSince(t0_));
     } else if (kind == "skipped") {
-      // Each restarted child says it again: once is enough.
-      std::string s = e.value("target", "") + ": " + e.value("reason", "");
-      if (std::find(summary_.skipped.begin(), summary_.skipped.end(), s) ==
-          summary_.skipped.end())
-        summary_.skipped.push_back(s);
+      addOnce(summary_.skipped,
+              e.value("target", "") + ": " + e.value("reason", ""));
     } else if (kind == "concurrency_errors") {
       concurrencyErrors(e.value("target", ""), e["errors"]);
     } else if (kind == "note") {
-      std::string n = e.value("text", ""); // each restarted child says it
-      if (std::find(summary_.notes.begin(), summary_.notes.end(), n) ==
-          summary_.notes.end())
-        summary_.notes.push_back(n);
+      addOnce(summary_.notes, e.value("text", ""));
+    } else if (kind == "fork") {
+      forked(e.value("threads", 0));
     } else if (kind == "done") {
       done_ = true;
+      phaseSeconds_ = 0;
     }
+  }
+
+  static void addOnce(std::vector<std::string> &v, const std::string &s) {
+    // Each restarted child says it again: once is enough.
+    if (std::find(v.begin(), v.end(), s) == v.end())
+      v.push_back(s);
   }
 
   void emit(Finding f) {
@@ -194,11 +424,43 @@ private:
       ev_.on_finding(f);
   }
 
+  // fork() while the round's threads ran: the child gets a copy of every
+  // lock in whatever state another thread left it. Said once per target;
+  // the process (and what it forked) is then stopped.
+  void forked(int threads) {
+    if (phase_ != Phase::Round) {
+      addOnce(summary_.notes, culprit() + " called fork() (from one thread)");
+      return;
+    }
+    stop_ = Stop::Fork;
+    if (!seenRaces_.insert("FTR006|" + target_).second)
+      return;
+    Finding f;
+    f.rule = "FTR006";
+    f.severity = Severity::Error;
+    f.location = {o_.object_name, 0, 0};
+    f.function = target_;
+    f.message = target_ + " called fork() while " + std::to_string(o_.threads) +
+                " threads called it (the process had " +
+                std::to_string(threads) +
+                " threads): the child inherits locks and state other threads "
+                "held mid-update";
+    f.fix = "start processes with posix_spawn or subprocess, or fork only "
+            "before any thread starts; without the GIL no lock keeps other "
+            "threads still during fork()";
+    f.fingerprint = makeFingerprint(f.rule, o_.object_name, target_, "fork");
+    f.status = Status::DynamicOnly;
+    emit(std::move(f));
+  }
+
   void race(const TsanReport &r) {
     ++summary_.tsan_reports;
+    std::string rule = ruleForTsanKind(r.kind);
+    if (rule.empty())
+      return; // a thread leak at exit is not the module's hazard
     // The place to fix: each access stack's first frame in the project's
     // own sources (interpreter and libc frames stay as evidence).
-    std::vector<std::string> roots = {o_.built_from.first, o_.root};
+    std::vector<std::string> roots = sourceRoots(o_);
     std::vector<const StackFrame *> tops;
     for (const auto &s : r.stacks)
       if (isAccessStack(s))
@@ -223,9 +485,9 @@ private:
       return;
     const StackFrame &top = *tops.front();
     Finding f;
-    bool race = r.kind.rfind("data race", 0) == 0;
-    f.rule = race ? "FTR001" : "FTR002";
-    crashReported_ |= !race;
+    bool race = rule == "FTR001";
+    f.rule = rule;
+    crashReported_ |= rule == "FTR002";
     f.severity = Severity::Error;
     f.location = {relativeTo(o_.root, original(o_, top.file)), top.line, 0};
     f.function = top.function;
@@ -235,9 +497,13 @@ private:
         race ? "ThreadSanitizer: " + r.kind + " between " + top.function +
                    " and " + other + during
              : "ThreadSanitizer: " + r.kind + " in " + top.function + during;
-    f.fix = "guard the state both stacks touch: Py_BEGIN_CRITICAL_SECTION on "
-            "the object, a PyMutex, or atomics (see the static finding on " +
-            top.function + ")";
+    f.fix = rule == "FTR003"
+                ? "take the locks in one order everywhere (the two stacks "
+                  "show both orders)"
+                : "guard the state both stacks touch: "
+                  "Py_BEGIN_CRITICAL_SECTION on the object, a PyMutex, or "
+                  "atomics (see the static finding on " +
+                      top.function + ")";
     for (size_t i = 0; i < r.stacks.size(); ++i) {
       f.evidence.push_back("stack " + std::to_string(i + 1) + ": " +
                            r.stacks[i].title);
@@ -284,36 +550,29 @@ private:
   const StressEvents &ev_;
   StressSummary &summary_;
   std::set<std::string> &seenRaces_;
-  std::chrono::steady_clock::time_point t0_;
-  TsanStreamParser tsan_;
+  Clock::time_point t0_;
+  const RunFolder &folder_;
+  TsanLogs logs_;
+  std::map<std::string, TsanStreamParser> parsers_; // one per log file
   std::string target_;
-  std::vector<std::string> dump_;
-  bool done_ = false, hang_ = false, crash_ = false, crashReported_ = false;
-  bool stopping_ = false;
-  bool alone_ = false;
+  std::vector<std::string> dump_, lastLines_;
+  std::optional<ImportProbe> imported_;
+  std::string importError_;
+  Phase phase_ = Phase::Starting;
+  Clock::time_point phaseStart_ = Clock::now();
+  double phaseSeconds_ = 0; // 0: no deadline
+  Stop stop_ = Stop::None;
+  bool done_ = false, crash_ = false, crashReported_ = false;
   int pid_ = 0;
+  unsigned ticks_ = 0;
+  std::uintmax_t dumpSize_ = 0;
+  Clock::time_point dumpStable_ = Clock::now();
+  unsigned long long maxRss_, peakRss_ = 0;
 
   // What the earlier child processes counted; this one's counts add to it.
   unsigned long callsBefore_;
   unsigned roundsBefore_;
 };
-
-// The end of what a process printed, without the driver's own events:
-// where a traceback says what went wrong.
-std::string lastWords(const std::string &err) {
-  std::istringstream in(err);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);)
-    if (l.rfind(kMark, 0) != 0 && !l.empty())
-      lines.push_back(l);
-  std::string out;
-  for (size_t i = lines.size() > 12 ? lines.size() - 12 : 0; i < lines.size();
-       ++i)
-    out += lines[i] + "\n";
-  if (out.empty())
-    return "no output";
-  return out.size() > 2000 ? out.substr(out.size() - 2000) : out;
-}
 
 // The first "... at FILE:LINE" of gdb's stacks (or "  fn FILE:LINE (obj)"
 // frames) in the project's own sources: where a hang or a crash with no
@@ -322,7 +581,7 @@ std::pair<std::string, unsigned>
 firstProjectFrame(const StressOptions &o,
                   const std::vector<std::string> &dump) {
   static const std::regex at(R"( at (/[^\s:]+):(\d+)\s*$)");
-  std::vector<std::string> roots = {o.built_from.first, o.root};
+  std::vector<std::string> roots = sourceRoots(o);
   for (const auto &l : dump) {
     std::smatch m;
     if (!std::regex_search(l, m, at))
@@ -350,11 +609,16 @@ Finding abortFinding(const StressOptions &o, const std::string &rule,
     f.evidence.push_back("placed at the first frame in the project's sources "
                          "of the native stacks below");
   }
-  f.fix = rule == "FTR003"
-              ? "look for a lock taken in two orders, or a lock held while "
-                "calling back into Python; the thread dump is in the evidence"
-              : "run the target under the debug interpreter; the stack is in "
-                "the evidence";
+  if (rule == "FTR003")
+    f.fix = "look for a lock taken in two orders, a lock held while calling "
+            "back into Python, or a wait on a condition no other thread "
+            "makes true; the thread dump is in the evidence";
+  else if (rule == "FTR007")
+    f.fix = "bound what the call keeps (a cache, a list that only grows), "
+            "or release what it allocates on every path";
+  else
+    f.fix = "run the target under the debug interpreter; the stack is in "
+            "the evidence";
   f.evidence.insert(f.evidence.end(), dump.begin(), dump.end());
   f.fingerprint = makeFingerprint(rule, o.object_name, target, what);
   f.status = Status::DynamicOnly;
@@ -380,8 +644,9 @@ std::pair<std::string, std::string> symbolize(const std::string &object,
 }
 
 // Aggregates the shims' log (one line per call site per child process).
-void readShimLog(const StressOptions &o, StressSummary &summary) {
-  std::ifstream in(shimLogPath());
+void readShimLog(const StressOptions &o, const std::string &log,
+                 StressSummary &summary) {
+  std::ifstream in(log);
   std::map<std::pair<std::string, unsigned long>, ShimSite> sites;
   std::map<std::pair<std::string, unsigned long>, std::string> objects;
   for (std::string line; std::getline(in, line);) {
@@ -409,154 +674,217 @@ void readShimLog(const StressOptions &o, StressSummary &summary) {
     s.location = loc;
     summary.shim_sites.push_back(s);
   }
-  fs::remove(shimLogPath());
+}
+
+// How a child that did not finish ended, as a finding: its rule and what
+// happened.
+struct Ending {
+  std::string rule, what;
+  std::vector<std::string> dump;
+};
+
+std::string mib(unsigned long long bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
+}
+
+Ending classify(const RunObserver &ob, const ProcessResult &r) {
+  Ending e{"", "", ob.dump()};
+  int seconds = static_cast<int>(ob.phaseSeconds());
+  switch (ob.stop()) {
+  case Stop::Hang:
+    e.rule = "FTR003";
+    e.what = ob.phase() == Phase::Round
+                 ? "a round ran past " + std::to_string(seconds) +
+                       " s (hang or deadlock)"
+                 : "a call did not return within " + std::to_string(seconds) +
+                       " s (hang)";
+    return e;
+  case Stop::Stuck:
+    e.rule = "FTR003";
+    e.what = "the process stopped responding (its own watchdog never ran "
+             "after " +
+             std::to_string(seconds) + " s) and was killed";
+    return e;
+  case Stop::Memory:
+    e.rule = "FTR007";
+    e.what = "resident memory passed " + mib(ob.maxRss()) + " (" +
+             mib(ob.peakRss()) + " seen) and the process was stopped";
+    return e;
+  case Stop::Fork:
+    return e; // said when the fork was seen
+  case Stop::None:
+    break;
+  }
+  e.rule = "FTR002";
+  if (ob.crash() || r.exit_code >= 128) {
+    e.what = "the process crashed (" +
+             (r.exit_code >= 128 ? "signal " + std::to_string(r.exit_code - 128)
+                                 : "exit " + std::to_string(r.exit_code)) +
+             ")";
+    return e;
+  }
+  // exit() or _exit() from the module, an uncaught error in a thread it
+  // started, or a closed event channel (the driver then exits with 70).
+  std::string last =
+      ob.lastLines().empty() ? "nothing" : "\"" + ob.lastLines().back() + "\"";
+  e.what = r.exit_code == 70
+               ? "the module closed the harness's event channel (a descriptor "
+                 "it does not own)"
+               : "the process exited (code " + std::to_string(r.exit_code) +
+                     "), last saying " + last.substr(0, 200);
+  e.dump.clear();
+  for (const auto &l : ob.lastLines())
+    e.dump.push_back("output: " + l);
+  return e;
+}
+
+void reportGil(const StressOptions &o, const ImportProbe &p,
+               const StressEvents &ev) {
+  if (!p.ok || !p.gil_after || p.gil_before || !ev.on_finding)
+    return;
+  Finding f;
+  f.rule = "FTR004";
+  f.severity = Severity::Warning;
+  f.location = {o.object_name, 0, 0};
+  f.function = "PyInit_" + o.module.substr(o.module.rfind('.') + 1);
+  f.message = "importing " + o.module +
+              " re-enabled the GIL for the whole process: " + p.warning;
+  f.fix = "declare {Py_mod_gil, Py_MOD_GIL_NOT_USED} once the module is "
+          "ready (the stress run went on with PYTHON_GIL=0)";
+  f.fingerprint = makeFingerprint(f.rule, o.object_name, f.function, "gil");
+  f.status = Status::DynamicOnly;
+  ev.on_finding(f);
+}
+
+// Seconds of CLOCK_MONOTONIC, the clock of Python's time.monotonic().
+double monotonicNow() {
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
 } // namespace
 
-ImportProbe probeImport(const StressOptions &o) {
-  static const char *script = R"PY(
-import json, sys, warnings
-sys.path.insert(0, sys.argv[1])
-before = sys._is_gil_enabled()
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    try:
-        __import__(sys.argv[2])
-    except ImportError:
-        # The package's Python part failed: load the extension from its file.
-        if "." not in sys.argv[2] or not sys.argv[3]:
-            raise
-        import importlib.util
-        spec = importlib.util.spec_from_file_location(sys.argv[2], sys.argv[3])
-        spec.loader.exec_module(importlib.util.module_from_spec(spec))
-print(json.dumps({"before": before, "after": sys._is_gil_enabled(),
-                  "warning": "; ".join(str(w.message) for w in caught
-                                       if issubclass(w.category, RuntimeWarning))}))
-)PY";
-  ImportProbe p;
-  ProcessOptions opts;
-  opts.env = childEnvironment(o, false);
-  opts.timeout_seconds = 300;
-  auto r = runProcess(
-      {o.interpreter.path, "-c", script, o.module_dir, o.module, o.module_file},
-      opts);
-  auto nl = r.out.rfind('{');
-  if (r.exit_code != 0 || nl == std::string::npos) {
-    p.error = r.err.substr(0, 2000);
-    return p;
-  }
-  try {
-    auto j = nlohmann::json::parse(r.out.substr(nl));
-    p.ok = true;
-    p.gil_before = j.at("before").get<bool>();
-    p.gil_after = j.at("after").get<bool>();
-    p.warning = j.at("warning").get<std::string>();
-  } catch (const std::exception &e) {
-    p.error = e.what();
-  }
-  return p;
-}
-
 StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::now();
   StressSummary summary;
-  summary.import = probeImport(o);
-  if (summary.import.ok && summary.import.gil_after &&
-      !summary.import.gil_before && ev.on_finding) {
-    Finding f;
-    f.rule = "FTR004";
-    f.severity = Severity::Warning;
-    f.location = {o.object_name, 0, 0};
-    f.function = "PyInit_" + o.module.substr(o.module.rfind('.') + 1);
-    f.message =
-        "importing " + o.module +
-        " re-enabled the GIL for the whole process: " + summary.import.warning;
-    f.fix = "declare {Py_mod_gil, Py_MOD_GIL_NOT_USED} once the module is "
-            "ready (the stress run went on with PYTHON_GIL=0)";
-    f.fingerprint = makeFingerprint(f.rule, o.object_name, f.function, "gil");
-    f.status = Status::DynamicOnly;
-    ev.on_finding(f);
-  }
-  if (!summary.import.ok)
+  RunFolder folder;
+  if (!folder.ok()) {
+    summary.import.error = "cannot create a temporary folder";
     return summary;
-
+  }
+  // A slow import is not a hang: it gets a third of the budget, or
+  // hang_seconds if less, and at least 5 s.
+  double importSeconds =
+      std::max(5.0, std::min(o.hang_seconds, o.budget_seconds / 3));
   std::set<std::string> seen;
   std::vector<std::string> excluded;
+  bool probed = false; // the first child only imports, with the GIL default
   for (;;) {
     double left = o.budget_seconds - secondsSince(t0);
-    if (left <= 1)
+    if (left <= 1) {
+      if (!probed)
+        summary.import.error = "the budget ran out before the module was "
+                               "imported";
       break;
+    }
+    bool probeOnly = !probed;
+    int eventFd = eventDescriptor(o.seed + summary.restarts);
     nlohmann::json cfg = {{"module", o.module},
                           {"path", o.module_dir},
                           {"file", o.module_file},
                           {"threads", o.threads},
-                          {"budget", left},
+                          {"budget", left - 1},
+                          {"deadline", monotonicNow() + left - 1},
                           {"seed", o.seed + summary.restarts},
                           {"iterations", o.iterations},
                           {"max_rounds", o.max_rounds},
                           {"hang_seconds", o.hang_seconds},
+                          {"import_seconds", importSeconds},
                           {"tsan", o.interpreter.tsan},
                           {"scenario", o.scenario},
                           {"exclude", excluded},
+                          {"probe_only", probeOnly},
+                          {"event_fd", eventFd},
+                          {"dump_path", folder.path("dump.txt")},
+                          {"crash_path", folder.path("crash.txt")},
+                          {"forkwatch", o.forkwatch_library},
                           {"hints", nlohmann::json::array()}};
     for (const auto &[fn, rule] : o.hints)
       cfg["hints"].push_back({fn, rule});
-    RunObserver observer(o, ev, summary, seen, t0);
+    std::error_code ec;
+    fs::remove(folder.path("dump.txt"), ec);
+    fs::remove(folder.path("crash.txt"), ec);
+    RunObserver observer(o, ev, summary, seen, t0, folder);
     ProcessOptions opts;
-    opts.env = childEnvironment(o, true);
-    // The driver's own watchdog dumps the stacks first; this one catches a
-    // process too stuck to run it.
-    opts.timeout_seconds = left + o.hang_seconds + 30;
-    opts.idle_timeout_seconds = o.hang_seconds * 6 + 30;
-    opts.on_stderr_line = [&observer](const std::string &l) {
-      observer.line(l);
+    opts.env = childEnvironment(o, folder, !probeOnly);
+    opts.timeout_seconds = left + 2; // the hard budget, whatever runs
+    opts.event_fd = eventFd;
+    opts.on_event_line = [&observer](const std::string &l) {
+      observer.eventLine(l);
     };
+    opts.on_stderr_line = [&observer](const std::string &l) {
+      observer.outputLine(l);
+    };
+    opts.on_tick = [&observer] { return observer.tick(); };
     opts.on_start = [&observer](int pid) { observer.setPid(pid); };
+    opts.allow_ptrace_by_parent = true;
     auto r = runProcess(
         {o.interpreter.path, "-c", kDriverSource,
          cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
         opts);
+    observer.finish();
+    summary.output_cut += r.out_dropped + r.err_dropped;
+    if (probeOnly && observer.imported()) {
+      summary.import = *observer.imported();
+      reportGil(o, summary.import, ev);
+    }
+    probed = true;
+    if (r.interrupted) {
+      summary.interrupted = true;
+      break;
+    }
+    if (observer.importFailed()) {
+      summary.import.ok = false;
+      summary.import.error = observer.importError();
+      break;
+    }
     if (observer.done()) {
+      if (probeOnly)
+        continue;
       summary.completed = true;
       break;
     }
-    std::string target = observer.currentTarget();
-    std::string rule, what;
-    std::vector<std::string> exitDump;
-    if (r.timed_out || observer.hang()) {
-      rule = "FTR003";
-      what = r.timed_out
-                 ? "the process went silent and was killed"
-                 : "a round ran past " + std::to_string(int(o.hang_seconds)) +
-                       " s (hang or deadlock)";
-    } else if (observer.crash() || r.exit_code >= 128) {
-      rule = "FTR002";
-      what = "the process crashed (exit " + std::to_string(r.exit_code) + ")";
-    } else if (!target.empty()) {
-      // A call ended the process (exit(), an uncaught error in a thread the
-      // module started): the target's doing, not the harness's.
-      rule = "FTR002";
-      std::string words = lastWords(r.err);
-      std::string last = words;
-      while (!last.empty() && last.back() == '\n')
-        last.pop_back();
-      last = last.substr(last.rfind('\n') + 1);
-      what = "the process exited (code " + std::to_string(r.exit_code) +
-             ") during a call, last saying \"" + last.substr(0, 200) + "\"";
-      std::istringstream lines(words);
-      for (std::string l; std::getline(lines, l);)
-        exitDump.push_back("output: " + l);
-    } else {
-      // The driver failed before any call (import error, bad module): not
-      // a finding, but what the report says did not run.
-      summary.import.error = lastWords(r.err);
+    if (observer.phase() == Phase::Starting) {
+      // The interpreter or the driver failed before the import began: not
+      // the module's doing, and nothing was tested.
+      std::string words;
+      for (const auto &l : observer.lastLines())
+        words += l + "\n";
+      summary.import.error = "the interpreter did not start (exit " +
+                             std::to_string(r.exit_code) +
+                             "): " + (words.empty() ? "no output" : words);
       break;
     }
-    if (ev.on_finding && !(rule == "FTR002" && observer.crashReported()))
-      ev.on_finding(
-          abortFinding(o, rule, target, what, observer.during(),
-                       exitDump.empty() ? observer.dump() : exitDump));
+    bool inImport = observer.phase() == Phase::Import;
+    if (r.timed_out && observer.stop() == Stop::None) {
+      // The budget ended: not the module's fault.
+      if (inImport)
+        summary.import.error =
+            "the import did not finish within the budget: give more time";
+      else
+        summary.completed = true;
+      break;
+    }
+    Ending end = classify(observer, r);
+    if (ev.on_finding && !end.rule.empty() &&
+        !(end.rule == "FTR002" && observer.crashReported()))
+      ev.on_finding(abortFinding(o, end.rule, observer.culprit(), end.what,
+                                 observer.during(), end.dump));
+    if (inImport) {
+      summary.import.ok = false;
+      summary.import.error = end.what + observer.during();
+      break;
+    }
+    std::string target = observer.currentTarget();
     if (target.empty() ||
         std::find(excluded.begin(), excluded.end(), target) != excluded.end())
       break;
@@ -565,7 +893,7 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
   }
   summary.elapsed_seconds = secondsSince(t0);
   if (o.shims)
-    readShimLog(o, summary);
+    readShimLog(o, folder.path("shims.jsonl"), summary);
   return summary;
 }
 

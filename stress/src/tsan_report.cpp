@@ -8,9 +8,10 @@ namespace ftready::stress {
 namespace {
 
 // "    #0 Cache_get /src/ftcorpus_cache.c:27:19 (ftcorpus_cache.so+0x1a2b)
-// (BuildId: 8f..)" "    #3 <null> <null> (python3.13t+0x...)"
+// (BuildId: 8f..)" "    #3 <null> <null> (python3.13t+0x...)"; a C++
+// function keeps its spaces: "#1 ns::Map::get(int) const /src/m.cpp:9:3".
 const std::regex kFrame(
-    R"(^\s+#\d+\s+(\S+)\s+(\S+?)(?::(\d+)(?::\d+)?)?\s+\(([^+)]+)(?:\+0x[0-9a-f]+)?\)(?:\s+\(BuildId: [0-9a-f]+\))?\s*$)");
+    R"(^\s+#\d+\s+(.+?)\s+(\S+?)(?::(\d+)(?::\d+)?)?\s+\(([^+)]+)(?:\+0x[0-9a-f]+)?\)(?:\s+\(BuildId: [0-9a-f]+\))?\s*$)");
 const std::regex
     kHeader(R"(^WARNING: ThreadSanitizer: (.+?)(?: \(pid=\d+\))?\s*$)");
 // "==123==ERROR: ThreadSanitizer: SEGV on unknown address 0x0 (pc ...)": a

@@ -45,6 +45,7 @@ struct ScanResult {
   // the report roots that a unit included (a unity build's members).
   std::vector<std::string> unparsed;
   std::vector<std::string> included;
+  bool interrupted = false; // Ctrl-C or SIGTERM: some files were not scanned
 };
 
 // Thrown for input that makes a scan impossible (no sources at all, a

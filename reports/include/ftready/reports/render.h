@@ -70,8 +70,9 @@ struct Readiness {
   std::vector<std::string> unparsed;  // compiled units with parse errors
   std::vector<std::string> not_built; // sources the build never compiled
   std::vector<ModuleCoverage> modules;
-  bool races_detectable = true; // a TSan-built interpreter ran the stress
-  std::vector<Gap> gaps;        // set by judge()
+  bool races_detectable = true;  // a TSan-built interpreter ran the stress
+  std::vector<Gap> run_problems; // the run itself cut short (interrupted)
+  std::vector<Gap> gaps;         // set by judge()
 };
 
 // What the run was, beside its findings.
@@ -90,6 +91,8 @@ struct RunSummary {
 // The run facts of a report.json (root, readiness, facts, incomplete).
 // Throws std::runtime_error when the file is not an ftready JSON report.
 RunSummary readSummary(const std::string &path);
+// The same from a report's text; `path` names it in errors.
+RunSummary readSummaryText(const std::string &text, const std::string &path);
 
 std::string render(Format format, const std::vector<Finding> &findings,
                    const RunSummary &summary);
@@ -105,6 +108,9 @@ std::string renderSarif(const std::vector<Finding> &findings,
 // location, function, message; SARIF's partialFingerprints). Throws
 // std::runtime_error naming the file when it is none of those.
 std::vector<Finding> readFindings(const std::string &path);
+// The same from the file's text; `path` names it in errors.
+std::vector<Finding> readFindingsText(const std::string &text,
+                                      const std::string &path);
 
 // Fingerprints of a previous report (report.sarif or report.json), for
 // --baseline. Throws std::runtime_error when it cannot be read or parsed.

@@ -26,6 +26,9 @@ struct StressOptions {
   // The extension was built from a copy: (copy's folder, the original's) so
   // that findings point at the user's files.
   std::pair<std::string, std::string> built_from;
+  // Folders of the sources given by hand (--sources): their frames in a
+  // native stack are the project's own.
+  std::vector<std::string> source_roots;
   unsigned threads = 4;
   double budget_seconds = 60;
   double hang_seconds = 30; // one round longer than this is a hang
@@ -48,6 +51,14 @@ struct StressOptions {
   // how often they hold a borrowed reference's window open, in 1/1000.
   bool shims = false;
   int shim_yield_permille = 20;
+  // shims/ftready_forkwatch.c built as a shared library: the driver loads it
+  // so that every fork() of the process under test is seen. Empty: forks
+  // are not watched.
+  std::string forkwatch_library;
+  // A child process (with whatever it forked) whose resident memory passes
+  // this is stopped, and the target running gets a finding. 0: a third of
+  // the machine's memory, at most 8 GiB.
+  unsigned long long max_rss_bytes = 0;
 };
 
 // A hazardous call site the shims saw, symbolized.
@@ -81,6 +92,8 @@ struct StressSummary {
   std::vector<ShimSite> shim_sites; // empty without shims
   unsigned long shim_spins = 0;
   std::vector<std::string> notes; // what the driver wants said
+  bool interrupted = false;       // SIGINT/SIGTERM: the run was cut short
+  unsigned long output_cut = 0;   // bytes of a child's output not kept
 };
 
 struct StressEvents {
@@ -88,10 +101,6 @@ struct StressEvents {
   // calls, threads, elapsed seconds
   std::function<void(unsigned long, unsigned, double)> on_progress;
 };
-
-// Imports the module once, without PYTHON_GIL=0: does importing it turn the
-// GIL back on?
-ImportProbe probeImport(const StressOptions &options);
 
 StressSummary runStress(const StressOptions &options,
                         const StressEvents &events);
