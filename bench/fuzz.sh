@@ -40,11 +40,11 @@ for t in "${targets[@]}"; do
   ./build-fuzz/tests/fuzz_$t "$work" -max_total_time="$seconds" \
     -artifact_prefix="$crashes/" -print_final_stats=1 -fork=1 \
     -ignore_crashes=1 -close_fd_mask=3 >"$log" 2>&1 || true
-  runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | awk '{s+=$1} END {print s+0}')
-  if [ "$runs" = 0 ]; then
-    runs=$(grep -Eo '#[0-9]+' "$log" | tail -1 | tr -d '#')
-  fi
+  # Fork mode's status lines: "#91951: cov: ... oom/timeout/crash: 0/0/0 ...".
+  last=$(grep -E '^#[0-9]+: ' "$log" | tail -1 || true)
+  runs=$(echo "$last" | grep -Eo '^#[0-9]+' | tr -d '#' || true)
+  runs=${runs:-0}
   found=$(find "$crashes" -type f | wc -l)
-  printf '%-14s %12s %10s %8s\n' "$t" "${runs:-0}" "$(( ${runs:-0} / seconds ))" "$found"
+  printf '%-14s %12s %10s %8s\n' "$t" "$runs" "$(( runs / seconds ))" "$found"
 done
 echo "[fuzz] logs: build-fuzz/fuzz-TARGET.log; crashing inputs: build-fuzz/crashes/"

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -457,9 +458,13 @@ std::optional<unsigned long long> parseSize(const std::string &s) {
                  : unit == "M" ? 1024.0 * 1024
                  : unit == "G" ? 1024.0 * 1024 * 1024
                                : -1;
-  if (scale < 0 || v <= 0)
+  // At least 1 MiB, at most 1 PiB: no rounding to 0 ("the default"), no
+  // overflowing conversion.
+  double bytes = v * scale;
+  if (scale < 0 || !std::isfinite(bytes) || bytes < 1048576.0 ||
+      bytes > 1125899906842624.0)
     return std::nullopt;
-  return static_cast<unsigned long long>(v * scale);
+  return static_cast<unsigned long long>(bytes);
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 static int event_fd = -1;
+static int channel_fd = -1; /* the driver's event descriptor */
 
 static int thread_count(void)
 {
@@ -50,6 +51,10 @@ static void before_fork(void)
 static void in_child(void)
 {
     event_fd = -1; /* the child's own forks are its parent's story */
+    /* A forked child that returns into the driver must not speak on the
+     * parent's channel: its next event fails, and the driver exits. */
+    if (channel_fd >= 0)
+        close(channel_fd);
     /* Dies with the thread that forked it: even a harness killed with
      * SIGKILL leaves no forked child behind. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -59,5 +64,6 @@ static void in_child(void)
 int ftready_forkwatch_start(int fd)
 {
     event_fd = fd;
+    channel_fd = fd;
     return pthread_atfork(before_fork, NULL, in_child);
 }

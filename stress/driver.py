@@ -27,6 +27,7 @@ import time
 import warnings
 
 EVENT_FD = None  # set by main() from the configuration
+HANG_SECONDS = [30]  # likewise
 
 
 def emit(event, **fields):
@@ -54,6 +55,13 @@ class Watchdog:
 
     def stop(self):
         faulthandler.cancel_dump_traceback_later()
+        # A dump written just before the phase ended is no hang: empty the
+        # file so that the harness never reads it as the next phase's.
+        try:
+            os.ftruncate(self.dump.fileno(), 0)
+            os.lseek(self.dump.fileno(), 0, os.SEEK_SET)
+        except OSError:
+            pass
 
 
 class Plain:
@@ -115,7 +123,7 @@ def is_property(cls, attr):
             or isinstance(d, property))
 
 
-def discover(mod, rng):
+def discover(mod, rng, exclude=()):
     """(name, callable) for module functions, type methods and properties
     (read and written, as "Type.prop (get)" / "Type.prop (set)")."""
     targets = []
@@ -129,7 +137,11 @@ def discover(mod, rng):
                 isinstance(obj, (type, types.BuiltinFunctionType))
                 and getattr(obj, "__module__", None) in (mod.__name__, None)):
             continue
+        if name in exclude:
+            continue  # it crashed or hung an earlier child
         if isinstance(obj, type):
+            # Said first: a crash in its constructor is this type's.
+            emit("probe", target=name, seconds=HANG_SECONDS[0])
             inst = make_instance(obj, rng)
             if inst is None:
                 emit("skipped", target=name, reason="no constructor arguments found")
@@ -288,8 +300,9 @@ def import_phase(cfg, watchdog):
             mod = load_module(cfg["module"], cfg.get("file", ""))
         except BaseException as e:  # SystemExit too: sys.exit() in init
             import traceback
+            # Short enough for one atomic write (PIPE_BUF is 4096 bytes).
             emit("import_error", error="".join(
-                traceback.format_exception(type(e), e, e.__traceback__))[-4000:])
+                traceback.format_exception(type(e), e, e.__traceback__))[-3000:])
             return None
     watchdog.stop()
     emit("imported", before=before, after=sys._is_gil_enabled(),
@@ -314,6 +327,10 @@ def main():
     global EVENT_FD
     cfg = json.loads(sys.argv[1])
     EVENT_FD = cfg["event_fd"]
+    HANG_SECONDS[0] = cfg["hang_seconds"]
+    # Not for what the module starts (posix_spawn, system()): theirs are
+    # other processes' descriptors.
+    os.set_inheritable(EVENT_FD, False)
     rng = random.Random(cfg["seed"])
     dump = open(cfg["dump_path"], "w")
     watchdog = Watchdog(dump)
@@ -329,7 +346,7 @@ def main():
         return
     emit("phase", name="discover", seconds=cfg["import_seconds"])
     watchdog.start(cfg["import_seconds"])
-    targets = [(n, fn, None) for n, fn in discover(mod, rng)]
+    targets = [(n, fn, None) for n, fn in discover(mod, rng, cfg["exclude"])]
     if cfg.get("scenario"):
         targets += scenario_targets(cfg["scenario"], mod)
     watchdog.stop()

@@ -1,9 +1,10 @@
 // The stress harness against hostile modules (corpus/hostile/): a crash, an
 // exit() and a hang in module init; a function that closes stdio, one that
 // forks, one that floods the output with forged events, one whose memory
-// grows without bound. For each: the exact findings, the wall time within
-// the budget, no process left over, and (where the module can still be
-// imported) the plain race in its well-behaved `tally` still reported.
+// grows without bound; a crash at exit, after the last call. For each: the
+// exact findings, the wall time within the budget, no process left over, and
+// (where the module can still be imported) the plain race in its well-behaved
+// `tally` still reported.
 #include "ftready/process.h"
 #include "test_support.h"
 
@@ -204,6 +205,14 @@ TEST(Hostile, RunawayMemoryIsStoppedAndTheRunGoesOn) {
   auto run = stressHostile("grower", "ftcorpus_grower", {"--max-rss", "1G"});
   ASSERT_TRUE(run.report.is_object()) << run.err;
   EXPECT_EQ(run.found, (Found{{"FTR007", "grow"}, {"FTR001", "tally"}}))
+      << run.report.dump(1);
+  expectBounded(run);
+}
+
+TEST(Hostile, CrashAtExitAfterTheLastCallIsStillACrash) {
+  auto run = stressHostile("exit_crash", "ftcorpus_exit_crash");
+  ASSERT_TRUE(run.report.is_object()) << run.err;
+  EXPECT_EQ(run.found, (Found{{"FTR002", "free_module"}, {"FTR001", "tally"}}))
       << run.report.dump(1);
   expectBounded(run);
 }

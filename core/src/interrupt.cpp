@@ -1,6 +1,7 @@
 #include "ftready/interrupt.h"
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,13 +16,16 @@ std::atomic<int> gWriteFd{-1};
 
 void onSignal(int sig) {
   int expected = 0;
-  gSignal.compare_exchange_strong(expected, sig);
+  if (!gSignal.compare_exchange_strong(expected, sig))
+    _exit(128 + sig); // a second Ctrl-C: stop now (children die with us)
+  int saved = errno;
   int fd = gWriteFd.load();
   if (fd >= 0) {
     char c = 1;
     ssize_t ignored = write(fd, &c, 1); // non-blocking: one byte is enough
     (void)ignored;
   }
+  errno = saved;
 }
 
 } // namespace
@@ -34,6 +38,7 @@ InterruptSignals::InterruptSignals() {
   }
   struct sigaction sa {};
   sa.sa_handler = onSignal;
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

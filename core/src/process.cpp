@@ -55,8 +55,8 @@ std::vector<char *> cStrings(std::vector<std::string> &strings) {
   return out;
 }
 
-// argv[0] as execve wants it: looked up in this process's PATH (as
-// posix_spawnp did), before fork, where allocation is still allowed.
+// argv[0] as execve wants it: looked up in this process's PATH, before
+// fork, where allocation is still allowed.
 std::string executablePath(const std::string &name) {
   if (name.find('/') != std::string::npos)
     return name;
@@ -135,16 +135,27 @@ private:
   unsigned long dropped_ = 0;
 };
 
-// SIGKILL to the whole group, then reap what of it is this process's child
-// (the leader, and orphans reparented here when ftready is a subreaper).
-void killGroup(pid_t pgid) {
+// SIGKILL to the whole group (and to the leader, should it have left the
+// group), then reap what of it is this process's child: the leader, whose
+// status lands in `status` unless it was reaped before, and orphans
+// reparented here when ftready is a subreaper.
+void killGroup(pid_t pid, bool leaderReaped, int *status) {
   auto t0 = Clock::now();
+  if (!leaderReaped)
+    kill(pid, SIGKILL);
   while (since(t0) < 5) {
-    bool alive = kill(-pgid, SIGKILL) == 0;
-    int status;
-    while (waitpid(-pgid, &status, WNOHANG) > 0) {
+    bool alive = kill(-pid, SIGKILL) == 0;
+    int st;
+    for (pid_t w; (w = waitpid(-pid, &st, WNOHANG)) > 0;)
+      if (w == pid && !leaderReaped) {
+        *status = st;
+        leaderReaped = true;
+      }
+    if (!leaderReaped && waitpid(pid, &st, WNOHANG) == pid) {
+      *status = st;
+      leaderReaped = true;
     }
-    if (!alive)
+    if (!alive && leaderReaped)
       return;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -171,11 +182,13 @@ Spawned spawn(const std::string &exe, std::vector<std::string> args,
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    // ftready's handlers first, then the mask: a signal in between must
+    // not reach the parent's self-pipe from here.
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (allowPtrace)
@@ -205,7 +218,8 @@ Spawned spawn(const std::string &exe, std::vector<std::string> args,
   close(report[0]);
   if (got == static_cast<ssize_t>(sizeof e)) {
     int status;
-    waitpid(pid, &status, 0);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     s.error = args[0] + ": " + std::strerror(e);
     return s;
   }
@@ -220,6 +234,11 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
   ProcessResult result;
   if (argv.empty()) {
     result.err = "no command";
+    return result;
+  }
+  if (interruptSignal()) {
+    result.interrupted = true; // Ctrl-C came: start nothing new
+    result.err = "interrupted";
     return result;
   }
   std::string exe = executablePath(argv[0]);
@@ -365,10 +384,7 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
     while (since(drainStart) < 0.5 && pump(20) != Shut) {
     }
   }
-  killGroup(pid);
-  if (!exited)
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+  killGroup(pid, exited, &status);
   // The group is dead: take what is left in the pipes, without waiting for
   // a writer that escaped it (a process that left the group).
   for (int i = 0; i < 1000 && pump(0) == Read; ++i) {
@@ -442,14 +458,6 @@ unsigned killStrayChildren() {
     }
   }
   return killed;
-}
-
-unsigned processesInGroup(int pgid) {
-  unsigned n = 0;
-  forEachProcess([&](int, const std::vector<std::string> &f) {
-    n += std::stoi(f[2]) == pgid && f[0] != "Z";
-  });
-  return n;
 }
 
 unsigned long long groupResidentBytes(int pgid) {

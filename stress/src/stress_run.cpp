@@ -58,10 +58,12 @@ private:
   std::string dir_;
 };
 
-// The descriptor the driver's events come on: one the module cannot guess
-// from the usual numbers, below the usual 1024 limit.
+// The descriptor the driver's events come on: not one of the numbers a
+// module uses by habit (0-2, the first free ones), and far below the usual
+// limit of 1024. Not a secret: the driver's argument names it, and a module
+// that sets out to forge events can; this keeps out accidents and output.
 int eventDescriptor(unsigned seed) {
-  return 100 + static_cast<int>((seed * 7919u + ::getpid()) % 800u);
+  return 100 + static_cast<int>((seed * 7919u + ::getpid()) % 150u);
 }
 
 unsigned long long defaultMaxRss() {
@@ -73,14 +75,17 @@ unsigned long long defaultMaxRss() {
 }
 
 std::vector<std::pair<std::string, std::string>>
-childEnvironment(const StressOptions &o, const RunFolder &folder, bool gilOff) {
+childEnvironment(const StressOptions &o, const RunFolder &folder,
+                 const std::string &tsanStem, bool gilOff) {
   // handle_abort: an abort() (a failed assert, a Fatal Python error) gets
   // TSan's native stack, so the crash is placed on the extension's line.
   // log_path: reports go to files of their own (tsan.PID), which nothing
-  // the module prints can forge or interleave.
-  std::string tsan = "halt_on_error=0 second_deadlock_stack=1 history_size=4 "
-                     "handle_abort=1 log_path=" +
-                     folder.path("tsan");
+  // the module prints can forge or interleave. exitcode=0: a run with
+  // reports still exits 0 (not 66), so that an exit status says the end.
+  std::string tsan =
+      "halt_on_error=0 exitcode=0 second_deadlock_stack=1 history_size=4 "
+      "handle_abort=1 log_path=" +
+      folder.path(tsanStem);
   if (!o.tsan_suppressions.empty() && fs::exists(o.tsan_suppressions))
     tsan += " suppressions=" + o.tsan_suppressions;
   std::vector<std::pair<std::string, std::string>> env = {
@@ -126,7 +131,7 @@ std::string relativeTo(const std::string &root, const std::string &path) {
 std::vector<std::string> nativeStacks(int pid) {
   auto r = runProcess({"gdb", "-p", std::to_string(pid), "-batch", "-nx", "-ex",
                        "thread apply all bt 12"},
-                      withTimeout(60));
+                      withTimeout(20));
   std::vector<std::string> out;
   std::istringstream in(r.out);
   for (std::string line; std::getline(in, line) && out.size() < 400;)
@@ -196,7 +201,7 @@ std::string ruleForTsanKind(const std::string &kind) {
   return "FTR002";
 }
 
-enum class Phase { Starting, Import, Discover, Probe, Round };
+enum class Phase { Starting, Import, Discover, Probe, Round, Shutdown };
 
 // Why the harness stopped a child before it ended.
 enum class Stop { None, Hang, Stuck, Memory, Fork };
@@ -206,9 +211,10 @@ class RunObserver {
 public:
   RunObserver(const StressOptions &o, const StressEvents &ev,
               StressSummary &summary, std::set<std::string> &seenRaces,
-              Clock::time_point t0, const RunFolder &folder)
+              Clock::time_point t0, const RunFolder &folder,
+              const std::string &tsanStem)
       : o_(o), ev_(ev), summary_(summary), seenRaces_(seenRaces), t0_(t0),
-        folder_(folder), logs_(folder.dir(), "tsan"),
+        folder_(folder), logs_(folder.dir(), tsanStem),
         maxRss_(o.max_rss_bytes ? o.max_rss_bytes : defaultMaxRss()),
         callsBefore_(summary.calls), roundsBefore_(summary.rounds) {}
 
@@ -217,15 +223,19 @@ public:
   void eventLine(const std::string &l) {
     drainLogs();
     nlohmann::json e = nlohmann::json::parse(l, nullptr, false);
-    if (e.is_object())
+    if (!e.is_object())
+      return;
+    try {
       event(e);
+    } catch (const nlohmann::json::exception &) {
+      // A line with the right shape and wrong types: not the driver's.
+    }
   }
 
   // One line the child printed on stderr: kept for the last words, and
   // read for a fatal error the interpreter printed.
+  // Nothing printed decides anything: a module can print what it likes.
   void outputLine(const std::string &l) {
-    if (l.find("Fatal Python error") != std::string::npos)
-      crash_ = true;
     if (!l.empty()) {
       lastLines_.push_back(l);
       if (lastLines_.size() > 12)
@@ -279,6 +289,8 @@ public:
 
   // The function a finding of this phase is placed on.
   std::string culprit() const {
+    if (phase_ == Phase::Shutdown)
+      return o_.module + " (at exit)";
     if (phase_ == Phase::Import || target_.empty())
       return "PyInit_" + o_.module.substr(o_.module.rfind('.') + 1);
     return target_;
@@ -297,6 +309,8 @@ public:
       return " while " + target_ +
              " was called from one thread alone (to find its arguments): a "
              "failure with no concurrency";
+    case Phase::Shutdown:
+      return " while the interpreter shut down, after the last call";
     case Phase::Round:
       break;
     }
@@ -323,13 +337,23 @@ private:
   bool watchdogFired() {
     std::error_code ec;
     auto size = fs::file_size(folder_.path("dump.txt"), ec);
-    if (ec || size == 0 || crash_)
+    if (ec || size == 0 || crash_) {
+      dumpSize_ = 0; // none yet, or emptied when its phase ended
       return false;
+    }
     // Stable for 1.5 s: TSan may be symbolizing a report in the middle of
     // the dump (the dump reads other threads' frames).
     if (size != dumpSize_) {
+      if (dumpSize_ == 0 || size < dumpSize_)
+        dumpPhase_ = phaseSerial_; // a dump begins: of the running phase
       dumpSize_ = size;
       dumpStable_ = Clock::now();
+      return false;
+    }
+    if (dumpPhase_ != phaseSerial_) {
+      // The phase it was written for ended after all (the driver empties
+      // the file when its watchdog stops): not a hang.
+      dumpSize_ = 0;
       return false;
     }
     if (secondsSince(dumpStable_) < 1.5)
@@ -362,6 +386,7 @@ private:
   }
 
   void startPhase(Phase p, const nlohmann::json &e) {
+    ++phaseSerial_;
     phase_ = p;
     phaseStart_ = Clock::now();
     phaseSeconds_ = e.value("seconds", 0.0);
@@ -402,14 +427,16 @@ private:
       addOnce(summary_.skipped,
               e.value("target", "") + ": " + e.value("reason", ""));
     } else if (kind == "concurrency_errors") {
-      concurrencyErrors(e.value("target", ""), e["errors"]);
+      if (e.contains("errors") && e.at("errors").is_object())
+        concurrencyErrors(e.value("target", ""), e.at("errors"));
     } else if (kind == "note") {
       addOnce(summary_.notes, e.value("text", ""));
     } else if (kind == "fork") {
       forked(e.value("threads", 0));
     } else if (kind == "done") {
       done_ = true;
-      phaseSeconds_ = 0;
+      target_.clear();
+      startPhase(Phase::Shutdown, {{"seconds", 10}}); // the exit must follow
     }
   }
 
@@ -566,6 +593,7 @@ private:
   int pid_ = 0;
   unsigned ticks_ = 0;
   std::uintmax_t dumpSize_ = 0;
+  unsigned phaseSerial_ = 0, dumpPhase_ = 0;
   Clock::time_point dumpStable_ = Clock::now();
   unsigned long long maxRss_, peakRss_ = 0;
 
@@ -589,7 +617,9 @@ firstProjectFrame(const StressOptions &o,
     std::string file = fs::path(m[1].str()).lexically_normal().string();
     for (const auto &r : roots)
       if (!r.empty() && file.rfind(r + "/", 0) == 0)
-        return {file, static_cast<unsigned>(std::stoul(m[2].str()))};
+        if (m[2].length() <= 9) // gdb's output is the process's too
+          return {file, static_cast<unsigned>(
+                            std::strtoul(m[2].str().c_str(), nullptr, 10))};
   }
   return {"", 0};
 }
@@ -778,6 +808,7 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
   std::set<std::string> seen;
   std::vector<std::string> excluded;
   bool probed = false; // the first child only imports, with the GIL default
+  unsigned children = 0;
   for (;;) {
     double left = o.budget_seconds - secondsSince(t0);
     if (left <= 1) {
@@ -813,9 +844,12 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     std::error_code ec;
     fs::remove(folder.path("dump.txt"), ec);
     fs::remove(folder.path("crash.txt"), ec);
-    RunObserver observer(o, ev, summary, seen, t0, folder);
+    // Each child's TSan logs of its own: a report is read once, by the
+    // observer of the child that wrote it.
+    std::string tsanStem = "tsan-" + std::to_string(++children);
+    RunObserver observer(o, ev, summary, seen, t0, folder, tsanStem);
     ProcessOptions opts;
-    opts.env = childEnvironment(o, folder, !probeOnly);
+    opts.env = childEnvironment(o, folder, tsanStem, !probeOnly);
     opts.timeout_seconds = left + 2; // the hard budget, whatever runs
     opts.event_fd = eventFd;
     opts.on_event_line = [&observer](const std::string &l) {
@@ -832,6 +866,9 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
          cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
         opts);
     observer.finish();
+    // What left the child's process group (setsid) and was reparented here
+    // dies now, before it can write into the next child's run.
+    killStrayChildren();
     summary.output_cut += r.out_dropped + r.err_dropped;
     if (probeOnly && observer.imported()) {
       summary.import = *observer.imported();
@@ -847,7 +884,11 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
       summary.import.error = observer.importError();
       break;
     }
-    if (observer.done()) {
+    // Done, and then a clean exit: a crash or a hang at exit (a module's
+    // m_free, an atexit handler, a thread it started) is still a finding.
+    bool cleanExit = r.exit_code == 0 && !observer.crash() &&
+                     observer.stop() == Stop::None && !r.stopped;
+    if (observer.done() && (cleanExit || r.timed_out)) {
       if (probeOnly)
         continue;
       summary.completed = true;
@@ -882,6 +923,12 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     if (inImport) {
       summary.import.ok = false;
       summary.import.error = end.what + observer.during();
+      break;
+    }
+    if (observer.phase() == Phase::Shutdown) {
+      if (probeOnly)
+        continue; // said; the stress run still runs
+      summary.completed = true;
       break;
     }
     std::string target = observer.currentTarget();

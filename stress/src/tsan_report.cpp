@@ -1,5 +1,6 @@
 #include "ftready/stress/tsan_report.h"
 
+#include <cstdlib>
 #include <regex>
 #include <sstream>
 
@@ -18,6 +19,14 @@ const std::regex
 // crash TSan caught; its report ends with "==123==ABORTING".
 const std::regex kErrorHeader(R"(^==\d+==ERROR: ThreadSanitizer: (\S+).*$)");
 const std::regex kAborting(R"(^==\d+==ABORTING\s*$)");
+
+// A line number as printed; 0 when it is not one a file could have (the
+// text comes from a hostile process's log, and std::stoul throws).
+unsigned lineNumber(const std::string &digits) {
+  if (digits.empty() || digits.size() > 9)
+    return 0;
+  return static_cast<unsigned>(std::strtoul(digits.c_str(), nullptr, 10));
+}
 
 std::string baseName(const std::string &path) {
   auto slash = path.rfind('/');
@@ -53,7 +62,7 @@ bool TsanStreamParser::feed(const std::string &line) {
     StackFrame f;
     f.function = m[1];
     f.file = m[2];
-    f.line = m[3].matched ? static_cast<unsigned>(std::stoul(m[3])) : 0;
+    f.line = m[3].matched ? lineNumber(m[3]) : 0;
     f.object = baseName(m[4]);
     cur_.stacks.back().frames.push_back(f);
   } else if (line.size() > 2 && line[0] == ' ' && line[1] == ' ' &&

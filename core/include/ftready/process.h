@@ -1,7 +1,7 @@
 // Runs a child process and captures what it prints. The child is treated as
-// hostile: it runs in a process group of its own, dies with its parent, and
-// everything in its group (whatever it forked) is killed and reaped when it
-// ends, times out or is stopped.
+// hostile: it runs in a process group of its own and dies with its parent;
+// everything in its group (whatever it forked) is killed when it ends, times
+// out or is stopped, and what of it is this process's child is reaped.
 #pragma once
 
 #include <functional>
@@ -74,9 +74,6 @@ void becomeSubreaper();
 // Kills and reaps every child this process still has. Call it where no
 // runProcess is under way (the end of a command).
 unsigned killStrayChildren();
-
-// Processes in the process group `pgid`, read from /proc (0 when gone).
-unsigned processesInGroup(int pgid);
 
 // Resident memory of the process group `pgid`, in bytes, from /proc.
 unsigned long long groupResidentBytes(int pgid);
