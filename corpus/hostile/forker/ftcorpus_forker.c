@@ -1,5 +1,6 @@
-/* Forks on every call; the child waits forever. From many threads at once
- * this is FTR006, and none of the children may outlive the run. */
+/* Forks on every call; the child waits forever, the parent gives it 0.3 s to
+ * start. From many threads at once this is FTR006, and none of the children
+ * may outlive the run (nor a harness killed with SIGKILL). */
 #include "../hostile_common.h"
 #include <unistd.h>
 
@@ -10,6 +11,7 @@ fork_child(PyObject *module, PyObject *unused)
     if (pid == 0)
         for (;;)
             pause();
+    usleep(300000);
     return PyLong_FromLong((long)pid);
 }
 
