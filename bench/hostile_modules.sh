@@ -24,7 +24,7 @@ for src in corpus/hostile/*/ftcorpus_*.c; do
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   wall="$((ms / 1000)).$(( (ms % 1000) / 100 ))"
   # "[f]tcorpus_x": the pattern does not match grep's own command line.
-  left=$(grep -l "\"module\":\"[${module:0:1}]${module:1}\"" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
+  left=$(grep -l "\"module\":\"[${module:0:1}]${module:1}\"" /proc/[0-9]*/cmdline 2>/dev/null | wc -l || true)
   findings=$(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
