@@ -42,7 +42,10 @@ TEST(Corpus, ExactFindingsOnEveryModuleAndTwin) {
       ADD_FAILURE() << dir.path() << ": " << d.message;
     std::set<Key> actual;
     for (const auto &f : result.findings)
-      actual.insert({f.rule, f.location.line, f.function});
+      if (!actual.insert({f.rule, f.location.line, f.function}).second)
+        ADD_FAILURE() << dir.path().filename() << ": " << f.rule << " at line "
+                      << f.location.line << " in " << f.function
+                      << " reported twice";
     for (const auto &k : actual) {
       if (expected.count(k)) {
         ++truePositives;
