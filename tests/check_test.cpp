@@ -107,6 +107,30 @@ TEST(Check, KilledRunLeavesAReportMarkedIncomplete) {
   fs::remove_all(out);
 }
 
+// The stress run's own contribution: a race the scan cannot see (a counter
+// reached through module state) makes the verdict NOT READY from run-time
+// evidence alone. The run makes hundreds of rounds of 4 threads in 20 s;
+// ThreadSanitizer reports this race in the first round that overlaps.
+TEST(Check, RaceInvisibleToTheScanIsNotReadyFromTheStressRunAlone) {
+  std::string out = scratch("hidden");
+  auto r = check({corpus("hidden_race"), "--budget", "20s", "-o", out});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto j = readJson(out + "/report.json");
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["readiness"]["verdict"], "NOT READY") << j["readiness"].dump(1);
+  std::set<std::tuple<std::string, std::string, unsigned, std::string>> found;
+  for (const auto &f : j["findings"])
+    found.insert({f["rule"].get<std::string>(),
+                  f["function"].get<std::string>(), f["line"].get<unsigned>(),
+                  f["status"].get<std::string>()});
+  EXPECT_EQ(
+      found,
+      (std::set<std::tuple<std::string, std::string, unsigned, std::string>>{
+          {"FTR001", "bump", 17, "dynamic-only"}}))
+      << j["findings"].dump(1);
+  fs::remove_all(out);
+}
+
 // A module that crashes in its init: the import is a target like any other,
 // its crash a finding, and the verdict NOT READY (not a usage error).
 TEST(Check, CrashInModuleInitIsNotReady) {

@@ -529,8 +529,9 @@ private:
                   "show both orders)"
                 : "guard the state both stacks touch: "
                   "Py_BEGIN_CRITICAL_SECTION on the object, a PyMutex, or "
-                  "atomics (see the static finding on " +
-                      top.function + ")";
+                  "atomics (the stacks in the evidence show both "
+                  "accesses; a static finding on " +
+                      top.function + ", if any, names the state)";
     for (size_t i = 0; i < r.stacks.size(); ++i) {
       f.evidence.push_back("stack " + std::to_string(i + 1) + ": " +
                            r.stacks[i].title);
