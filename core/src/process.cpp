@@ -282,13 +282,7 @@ ProcessResult runProcess(const std::vector<std::string> &argv,
   pid_t pid = s.pid;
   if (options.on_start)
     options.on_start(static_cast<int>(pid));
-  if (!options.stdin_text.empty()) {
-    // Small inputs only: a script or a scenario file's text.
-    ssize_t ignored =
-        write(ours[0], options.stdin_text.data(), options.stdin_text.size());
-    (void)ignored;
-  }
-  close(ours[0]);
+  close(ours[0]); // the child's stdin: empty, at its end
 
   Capture out(options.max_captured_bytes, options.max_line_bytes),
       err(options.max_captured_bytes, options.max_line_bytes),

@@ -27,7 +27,6 @@ struct ProcessOptions {
   std::vector<std::pair<std::string, std::string>> env; // added or replaced
   double timeout_seconds = 0;                           // 0: no limit
   double idle_timeout_seconds = 0; // killed after this long without output
-  std::string stdin_text;
   // Called with each complete line as it arrives (without the newline), so
   // a caller can act on output before the process ends. A line longer than
   // max_line_bytes is cut there.
