@@ -454,6 +454,23 @@ unsigned killStrayChildren() {
   return killed;
 }
 
+unsigned long long groupProportionalBytes(int pgid) {
+  unsigned long long bytes = 0;
+  bool read = false;
+  forEachProcess([&](int pid, const std::vector<std::string> &f) {
+    if (std::stoi(f[2]) != pgid)
+      return;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("Pss:", 0) == 0) {
+        bytes += std::strtoull(line.c_str() + 4, nullptr, 10) * 1024;
+        read = true;
+        break;
+      }
+  });
+  return read ? bytes : groupResidentBytes(pgid);
+}
+
 unsigned long long groupResidentBytes(int pgid) {
   unsigned long long pages = 0;
   forEachProcess([&](int, const std::vector<std::string> &f) {

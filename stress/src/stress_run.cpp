@@ -251,7 +251,11 @@ public:
     if (watchdogFired() || phaseOverdue())
       return true;
     if (++ticks_ % 4 == 0 && pid_ > 0) {
+      // The cheap sum first; past the limit, the one that counts pages
+      // shared after a fork once (a forking module is not charged twice).
       unsigned long long rss = groupResidentBytes(pid_);
+      if (rss > maxRss_)
+        rss = groupProportionalBytes(pid_);
       peakRss_ = std::max(peakRss_, rss);
       if (rss > maxRss_) {
         stop_ = Stop::Memory;

@@ -77,4 +77,9 @@ unsigned killStrayChildren();
 // Resident memory of the process group `pgid`, in bytes, from /proc.
 unsigned long long groupResidentBytes(int pgid);
 
+// The same, with each page shared between the group's processes (after a
+// fork, copy-on-write) counted once in all (Pss, /proc/PID/smaps_rollup);
+// slower to read. groupResidentBytes when the kernel has no smaps_rollup.
+unsigned long long groupProportionalBytes(int pgid);
+
 } // namespace ftready
