@@ -425,9 +425,12 @@ int Commands::scan() {
   return reports::exitCodeFor(result.findings, *parseSeverity(scan_.fail_on));
 }
 
-std::optional<double> parseDuration(const std::string &s) {
-  if (s.empty())
-    return std::nullopt;
+namespace {
+
+// "12.5m" -> (12.5, "m"); nullopt unless it starts with a finite positive
+// number ("inf", "nan" and "-3" are not amounts).
+std::optional<std::pair<double, std::string>>
+amountAndUnit(const std::string &s) {
   size_t used = 0;
   double v = 0;
   try {
@@ -435,34 +438,40 @@ std::optional<double> parseDuration(const std::string &s) {
   } catch (...) {
     return std::nullopt;
   }
-  std::string unit = s.substr(used);
+  if (!std::isfinite(v) || v <= 0)
+    return std::nullopt;
+  return std::make_pair(v, s.substr(used));
+}
+
+} // namespace
+
+std::optional<double> parseDuration(const std::string &s) {
+  auto a = amountAndUnit(s);
+  if (!a)
+    return std::nullopt;
+  const std::string &unit = a->second;
   double scale = unit.empty() || unit == "s" ? 1
                  : unit == "m"               ? 60
                  : unit == "h"               ? 3600
                                              : -1;
-  if (scale < 0 || v <= 0)
+  if (scale < 0)
     return std::nullopt;
-  return v * scale;
+  return a->first * scale;
 }
 
 std::optional<unsigned long long> parseSize(const std::string &s) {
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (...) {
+  auto a = amountAndUnit(s);
+  if (!a)
     return std::nullopt;
-  }
-  std::string unit = s.substr(used);
+  const std::string &unit = a->second;
   double scale = unit == "K"   ? 1024.0
                  : unit == "M" ? 1024.0 * 1024
                  : unit == "G" ? 1024.0 * 1024 * 1024
                                : -1;
   // At least 1 MiB, at most 1 PiB: no rounding to 0 ("the default"), no
   // overflowing conversion.
-  double bytes = v * scale;
-  if (scale < 0 || !std::isfinite(bytes) || bytes < 1048576.0 ||
-      bytes > 1125899906842624.0)
+  double bytes = a->first * scale;
+  if (scale < 0 || bytes < 1048576.0 || bytes > 1125899906842624.0)
     return std::nullopt;
   return static_cast<unsigned long long>(bytes);
 }

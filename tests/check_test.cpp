@@ -208,6 +208,13 @@ TEST(Check, BadInputIsAUsageError) {
   EXPECT_EQ(check({project, "--baseline", "/nonexistent/base.sarif", "-o", out})
                 .exit_code,
             2);
+  // Amounts that are not: infinite, not a number, too small, no unit.
+  for (const char *budget : {"inf", "nan", "-5s", "10x"})
+    EXPECT_EQ(check({project, "--budget", budget, "-o", out}).exit_code, 2)
+        << budget;
+  for (const char *rss : {"inf", "1K", "4", "nanG"})
+    EXPECT_EQ(check({project, "--max-rss", rss, "-o", out}).exit_code, 2)
+        << rss;
   fs::remove_all(project);
   fs::remove_all(out);
 }
