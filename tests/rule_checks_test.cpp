@@ -1,8 +1,10 @@
 // Runs each tests/rules/FT00N.c through the analyzer with only that rule on
-// and compares the findings with the file's CHECK-MESSAGES expectations:
-// same file, rule, line and function, and the message or the fix containing
-// the given text.
-// Every line without an expectation must stay silent.
+// and compares the findings with the file's CHECK-MESSAGES expectations, in
+// the manner of clang-tidy's tests. An expectation sits on the line it is
+// about and names everything a user sees:
+//   // CHECK-MESSAGES: :COLUMN: SEVERITY: RULE in FUNCTION: MESSAGE
+// The message is compared whole. Every line without an expectation stays
+// silent, and a finding reported twice fails.
 #include "ftready/analyzer/scan.h"
 #include "test_support.h"
 
@@ -18,31 +20,61 @@ namespace {
 
 struct Expectation {
   std::string file; // relative to tests/
-  std::string rule;
   unsigned line;
+  unsigned column;
+  std::string severity;
+  std::string rule;
   std::string function;
-  std::string text;
+  std::string message;
 };
+
+std::string trimmedMessage(std::string text) {
+  // A C comment's close, and the spaces before it.
+  if (text.size() >= 2 && text.compare(text.size() - 2, 2, "*/") == 0)
+    text.resize(text.size() - 2);
+  while (!text.empty() && text.back() == ' ')
+    text.pop_back();
+  return text;
+}
 
 std::vector<Expectation> expectationsIn(const std::string &path,
                                         const std::string &relative) {
   static const std::regex check(
-      R"(CHECK-MESSAGES: (FT[0-9]{3}) in ([A-Za-z_][A-Za-z0-9_]*)(?::\s*([^;]*))?)");
+      R"(CHECK-MESSAGES: :([0-9]+): (note|warning|error): (FT[0-9]{3}) in ([A-Za-z_][A-Za-z0-9_]*): (.*)$)");
   std::vector<Expectation> out;
   std::ifstream in(path);
   unsigned n = 0;
   for (std::string line; std::getline(in, line);) {
     ++n;
-    for (std::sregex_iterator it(line.begin(), line.end(), check), end;
-         it != end; ++it) {
-      std::string text = (*it)[3].str();
-      while (!text.empty() &&
-             (text.back() == ' ' || text.back() == '/' || text.back() == '*'))
-        text.pop_back();
-      out.push_back({relative, (*it)[1], n, (*it)[2], text});
+    size_t at = line.find("CHECK-MESSAGES:");
+    if (at == std::string::npos)
+      continue;
+    std::smatch m;
+    std::string rest = line.substr(at);
+    if (!std::regex_match(rest, m, check)) {
+      ADD_FAILURE() << relative << ":" << n
+                    << ": malformed expectation: " << rest;
+      continue;
     }
+    out.push_back({relative, n, static_cast<unsigned>(std::stoul(m[1])), m[2],
+                   m[3], m[4], trimmedMessage(m[5])});
   }
   return out;
+}
+
+// The expectation that would match `f`, as it would be written.
+std::string asExpectation(const ftready::Finding &f) {
+  return f.location.file + ":" + std::to_string(f.location.line) +
+         ": // CHECK-MESSAGES: :" + std::to_string(f.location.column) + ": " +
+         ftready::toString(f.severity) + ": " + f.rule + " in " + f.function +
+         ": " + f.message;
+}
+
+bool matches(const Expectation &e, const ftready::Finding &f) {
+  return e.file == f.location.file && e.line == f.location.line &&
+         e.column == f.location.column &&
+         e.severity == ftready::toString(f.severity) && e.rule == f.rule &&
+         e.function == f.function && e.message == f.message;
 }
 
 class RuleCheck : public ::testing::TestWithParam<std::string> {};
@@ -73,27 +105,20 @@ TEST_P(RuleCheck, FindingsMatchExpectationsExactly) {
   std::vector<bool> matched(expected.size(), false);
   for (const auto &f : result.findings) {
     bool found = false;
-    for (size_t i = 0; i < expected.size(); ++i) {
-      const auto &e = expected[i];
-      if (!matched[i] && e.file == f.location.file && e.rule == f.rule &&
-          e.line == f.location.line && e.function == f.function &&
-          (f.message + " fix: " + f.fix).find(e.text) != std::string::npos) {
+    for (size_t i = 0; i < expected.size() && !found; ++i)
+      if (!matched[i] && matches(expected[i], f))
         matched[i] = found = true;
-        break;
-      }
-    }
-    EXPECT_TRUE(found) << "unexpected finding at " << f.location.file << ":"
-                       << f.location.line << " in " << f.function << ": "
-                       << f.message;
+    EXPECT_TRUE(found) << "unexpected finding:\n" << asExpectation(f);
     EXPECT_FALSE(f.fix.empty())
         << "finding without a fix at line " << f.location.line;
     EXPECT_EQ(f.fingerprint.size(), 16u);
   }
   for (size_t i = 0; i < expected.size(); ++i)
     EXPECT_TRUE(matched[i])
-        << "missed: " << expected[i].rule << " at " << expected[i].file << ":"
-        << expected[i].line << " in " << expected[i].function << " ("
-        << expected[i].text << ")";
+        << "missed: " << expected[i].file << ":" << expected[i].line << ":"
+        << expected[i].column << ": " << expected[i].severity << ": "
+        << expected[i].rule << " in " << expected[i].function << ": "
+        << expected[i].message;
 }
 
 INSTANTIATE_TEST_SUITE_P(Rules, RuleCheck,

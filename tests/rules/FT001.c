@@ -1,6 +1,7 @@
 // FT001: borrowed references from shared containers.
-// Expectations: "CHECK-MESSAGES: RULE in FUNCTION: message part" on the line
-// the finding is reported at. Lines without one must stay silent.
+// Expectations sit on the line a finding is reported at, in full: the
+// column, severity, rule, function and the whole message.
+// Lines without one must stay silent.
 #include <Python.h>
 
 typedef struct {
@@ -14,7 +15,7 @@ typedef struct {
 static PyObject *
 first_then_repr(PyObject *self, PyObject *list)
 {
-    PyObject *item = PyList_GET_ITEM(list, 0); // CHECK-MESSAGES: FT001 in first_then_repr: used after PyObject_Repr
+    PyObject *item = PyList_GET_ITEM(list, 0); // CHECK-MESSAGES: :22: error: FT001 in first_then_repr: borrowed reference from PyList_GET_ITEM(list) kept in 'item' is used after PyObject_Repr(), which can run Python code that mutates 'list' and frees the item
     PyObject *r = PyObject_Repr(list);
     Py_XDECREF(r);
     return Py_NewRef(item);
@@ -23,7 +24,7 @@ first_then_repr(PyObject *self, PyObject *list)
 static PyObject *
 cached(Store *self, PyObject *key)
 {
-    PyObject *v = PyDict_GetItemWithError(self->cache, key); // CHECK-MESSAGES: FT001 in cached: another thread can remove
+    PyObject *v = PyDict_GetItemWithError(self->cache, key); // CHECK-MESSAGES: :19: warning: FT001 in cached: borrowed reference from PyDict_GetItemWithError(self->cache) kept in 'v': without the GIL another thread can remove the item from 'self->cache' and free it before it is used
     if (v == NULL) {
         return NULL;
     }
@@ -34,27 +35,27 @@ cached(Store *self, PyObject *key)
 static PyObject *
 newref_of_borrowed(PyObject *self, PyObject *list)
 {
-    return Py_NewRef(PyList_GetItem(list, 0)); // CHECK-MESSAGES: FT001 in newref_of_borrowed: PyList_GetItem(list)
+    return Py_NewRef(PyList_GetItem(list, 0)); // CHECK-MESSAGES: :22: warning: FT001 in newref_of_borrowed: borrowed reference from PyList_GetItem(list): without the GIL another thread can remove the item from 'list' and free it before it is used
 }
 
 static PyObject *
 weak_target(PyObject *self, PyObject *ref)
 {
-    PyObject *obj = PyWeakref_GetObject(ref); // CHECK-MESSAGES: FT001 in weak_target: PyWeakref_GetRef
+    PyObject *obj = PyWeakref_GetObject(ref); // CHECK-MESSAGES: :21: warning: FT001 in weak_target: borrowed reference from PyWeakref_GetObject(ref) kept in 'obj': without the GIL another thread can drop the last strong reference to the object 'ref' refers to, and it is freed before it is used
     return PyObject_Repr(obj);
 }
 
 static PyObject *
 sys_path(PyObject *self, PyObject *unused)
 {
-    PyObject *path = PySys_GetObject("path"); // CHECK-MESSAGES: FT001 in sys_path: PySys_GetAttr
+    PyObject *path = PySys_GetObject("path"); // CHECK-MESSAGES: :22: warning: FT001 in sys_path: borrowed reference from PySys_GetObject(sys) kept in 'path': without the GIL another thread can replace the value in the sys module and free it before it is used
     return PyObject_Repr(path);
 }
 
 static PyObject *
 string_key(PyObject *self, PyObject *dict)
 {
-    PyObject *v = PyDict_GetItemString(dict, "k"); // CHECK-MESSAGES: FT001 in string_key: PyDict_GetItemStringRef
+    PyObject *v = PyDict_GetItemString(dict, "k"); // CHECK-MESSAGES: :19: warning: FT001 in string_key: borrowed reference from PyDict_GetItemString(dict) kept in 'v': without the GIL another thread can remove the item from 'dict' and free it before it is used
     PyObject *s = PyObject_Str(v);
     return s;
 }
@@ -68,7 +69,7 @@ published_then_read(PyObject *self, PyObject *sink)
     PyList_SET_ITEM(list, 0, Py_NewRef(Py_None));
     if (PyObject_SetAttrString(sink, "shared", list) < 0)
         return NULL;
-    PyObject *x = PyList_GetItem(list, 0); // CHECK-MESSAGES: FT001 in published_then_read: PyList_GetItem(list)
+    PyObject *x = PyList_GetItem(list, 0); // CHECK-MESSAGES: :19: warning: FT001 in published_then_read: borrowed reference from PyList_GetItem(list) kept in 'x': without the GIL another thread can remove the item from 'list' and free it before it is used
     Py_INCREF(x);
     Py_DECREF(list);
     return x;
@@ -78,7 +79,7 @@ static PyObject *
 fast_first(PyObject *self, PyObject *seq)
 {
     /* one finding: the PyList_GET_ITEM inside the macro is not another */
-    PyObject *x = PySequence_Fast_GET_ITEM(seq, 0); // CHECK-MESSAGES: FT001 in fast_first: PySequence_Fast_GET_ITEM(seq)
+    PyObject *x = PySequence_Fast_GET_ITEM(seq, 0); // CHECK-MESSAGES: :19: warning: FT001 in fast_first: borrowed reference from PySequence_Fast_GET_ITEM(seq) kept in 'x': without the GIL another thread can remove the item from 'seq' and free it before it is used
     return PyObject_Repr(x);
 }
 

@@ -14,7 +14,7 @@ static struct { int hits; int misses; } stats;
 static PyObject *
 count_call(PyObject *self, PyObject *unused)
 {
-    call_count++; // CHECK-MESSAGES: FT002 in count_call: global 'call_count'
+    call_count++; // CHECK-MESSAGES: :5: warning: FT002 in count_call: global 'call_count' is written in 'count_call' outside module initialisation without a lock, atomic or thread-local: concurrent calls race on it
     call_count += 2;
     return PyLong_FromLong(call_count);
 }
@@ -23,7 +23,7 @@ static PyObject *
 get_name(PyObject *self, PyObject *unused)
 {
     if (interned_name == NULL) {
-        interned_name = PyUnicode_InternFromString("name"); // CHECK-MESSAGES: FT002 in get_name: global 'interned_name'
+        interned_name = PyUnicode_InternFromString("name"); // CHECK-MESSAGES: :9: warning: FT002 in get_name: global 'interned_name' is written in 'get_name' outside module initialisation without a lock, atomic or thread-local: concurrent calls race on it
     }
     return Py_NewRef(interned_name);
 }
@@ -32,14 +32,14 @@ static PyObject *
 format_value(PyObject *self, PyObject *arg)
 {
     long v = PyLong_AsLong(arg);
-    snprintf(scratch, sizeof scratch, "%ld", v); // CHECK-MESSAGES: FT002 in format_value: global 'scratch'
+    snprintf(scratch, sizeof scratch, "%ld", v); // CHECK-MESSAGES: :5: warning: FT002 in format_value: global 'scratch' is written in 'format_value' outside module initialisation without a lock, atomic or thread-local: concurrent calls race on it
     return PyUnicode_FromString(scratch);
 }
 
 static PyObject *
 set_verbose(PyObject *self, PyObject *args)
 {
-    if (!PyArg_ParseTuple(args, "i", &verbose)) // CHECK-MESSAGES: FT002 in set_verbose: global 'verbose'
+    if (!PyArg_ParseTuple(args, "i", &verbose)) // CHECK-MESSAGES: :10: warning: FT002 in set_verbose: global 'verbose' is written in 'set_verbose' outside module initialisation without a lock, atomic or thread-local: concurrent calls race on it
         return NULL;
     Py_RETURN_NONE;
 }
@@ -47,7 +47,7 @@ set_verbose(PyObject *self, PyObject *args)
 static PyObject *
 record_hit(PyObject *self, PyObject *unused)
 {
-    stats.hits++; // CHECK-MESSAGES: FT002 in record_hit: global 'stats'
+    stats.hits++; // CHECK-MESSAGES: :5: warning: FT002 in record_hit: global 'stats' is written in 'record_hit' outside module initialisation without a lock, atomic or thread-local: concurrent calls race on it
     Py_RETURN_NONE;
 }
 
@@ -55,7 +55,7 @@ static PyObject *
 next_id(PyObject *self, PyObject *unused)
 {
     static int counter = 0;
-    return PyLong_FromLong(++counter); // CHECK-MESSAGES: FT002 in next_id: function-local static 'counter'
+    return PyLong_FromLong(++counter); // CHECK-MESSAGES: :28: warning: FT002 in next_id: function-local static 'counter' is written in 'next_id' outside module initialisation without a lock, atomic or thread-local: concurrent calls race on it
 }
 
 /* ---- not hazards ---- */

@@ -14,7 +14,7 @@ sum_values(PyObject *self, PyObject *dict)
     PyObject *key, *value;
     Py_ssize_t pos = 0;
     long total = 0;
-    while (PyDict_Next(dict, &pos, &key, &value)) { // CHECK-MESSAGES: FT003 in sum_values: PyDict_Next iterates 'dict'
+    while (PyDict_Next(dict, &pos, &key, &value)) { // CHECK-MESSAGES: :5: warning: FT003 in sum_values: PyDict_Next iterates 'dict' without a critical section: another thread can mutate it mid-loop, and the borrowed key and value can be freed
         total += PyLong_AsLong(value);
     }
     return PyLong_FromLong(total);
@@ -25,7 +25,7 @@ count_items(PyObject *self, PyObject *list)
 {
     Py_ssize_t n = PyList_GET_SIZE(list);
     long total = 0;
-    for (Py_ssize_t i = 0; i < n; i++) { // CHECK-MESSAGES: FT003 in count_items: loop over 'list' with PyList_GET_ITEM
+    for (Py_ssize_t i = 0; i < n; i++) { // CHECK-MESSAGES: :5: warning: FT003 in count_items: loop over 'list' with PyList_GET_ITEM and no critical section: another thread can shrink or change it, leaving the index past the end or the item freed
         PyObject *item = PyList_GET_ITEM(list, i);
         total += PyObject_IsTrue(item);
     }
@@ -40,7 +40,7 @@ names(Registry *self, PyObject *unused)
     PyObject *out = PyList_New(0);
     if (out == NULL)
         return NULL;
-    while (PyDict_Next(self->entries, &pos, &key, &value)) { // CHECK-MESSAGES: FT003 in names: 'self->entries'
+    while (PyDict_Next(self->entries, &pos, &key, &value)) { // CHECK-MESSAGES: :5: warning: FT003 in names: PyDict_Next iterates 'self->entries' without a critical section: another thread can mutate it mid-loop, and the borrowed key and value can be freed
         PyList_Append(out, key);
     }
     return out;
@@ -54,7 +54,7 @@ fast_items(PyObject *self, PyObject *seq)
         return NULL;
     long total = 0;
     Py_ssize_t i = 0;
-    while (i < PySequence_Fast_GET_SIZE(fast)) { // CHECK-MESSAGES: FT003 in fast_items: PySequence_Fast_GET_ITEM
+    while (i < PySequence_Fast_GET_SIZE(fast)) { // CHECK-MESSAGES: :5: warning: FT003 in fast_items: loop over 'fast' with PySequence_Fast_GET_ITEM and no critical section: another thread can shrink or change it, leaving the index past the end or the item freed
         total += PyObject_IsTrue(PySequence_Fast_GET_ITEM(fast, i));
         i++;
     }

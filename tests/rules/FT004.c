@@ -15,7 +15,7 @@ static struct PyModuleDef moduledef = {
 };
 
 PyMODINIT_FUNC
-PyInit_ft004(void) // CHECK-MESSAGES: FT004 in PyInit_ft004: does not declare free-threading support
+PyInit_ft004(void) // CHECK-MESSAGES: :1: note: FT004 in PyInit_ft004: module 'ft004' does not declare free-threading support: importing it into 3.13t re-enables the GIL for the whole process with a RuntimeWarning
 {
     return PyModuleDef_Init(&moduledef);
 }

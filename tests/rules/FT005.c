@@ -15,7 +15,7 @@ split_first(PyObject *self, PyObject *arg)
     char buf[64];
     strncpy(buf, PyUnicode_AsUTF8(arg), sizeof buf - 1);
     buf[sizeof buf - 1] = 0;
-    char *tok = strtok(buf, ","); // CHECK-MESSAGES: FT005 in split_first: strtok() is not thread-safe
+    char *tok = strtok(buf, ","); // CHECK-MESSAGES: :17: warning: FT005 in split_first: strtok() is not thread-safe: it uses process-wide state, and without the GIL two threads can call it at once
     return PyUnicode_FromString(tok ? tok : "");
 }
 
@@ -23,27 +23,27 @@ static PyObject *
 year(PyObject *self, PyObject *arg)
 {
     time_t t = (time_t)PyLong_AsLong(arg);
-    struct tm *tm = localtime(&t); // CHECK-MESSAGES: FT005 in year: localtime_r
+    struct tm *tm = localtime(&t); // CHECK-MESSAGES: :21: warning: FT005 in year: localtime() is not thread-safe: it uses process-wide state, and without the GIL two threads can call it at once
     return PyLong_FromLong(tm->tm_year + 1900);
 }
 
 static PyObject *
 user_name(PyObject *self, PyObject *arg)
 {
-    struct passwd *pw = getpwuid((uid_t)PyLong_AsLong(arg)); // CHECK-MESSAGES: FT005 in user_name: getpwuid_r
+    struct passwd *pw = getpwuid((uid_t)PyLong_AsLong(arg)); // CHECK-MESSAGES: :25: warning: FT005 in user_name: getpwuid() is not thread-safe: it uses process-wide state, and without the GIL two threads can call it at once
     return PyUnicode_FromString(pw ? pw->pw_name : "");
 }
 
 static PyObject *
 error_text(PyObject *self, PyObject *arg)
 {
-    return PyUnicode_FromString(strerror((int)PyLong_AsLong(arg))); // CHECK-MESSAGES: FT005 in error_text: strerror_r
+    return PyUnicode_FromString(strerror((int)PyLong_AsLong(arg))); // CHECK-MESSAGES: :33: warning: FT005 in error_text: strerror() is not thread-safe: it uses process-wide state, and without the GIL two threads can call it at once
 }
 
 static PyObject *
 roll(PyObject *self, PyObject *unused)
 {
-    return PyLong_FromLong(rand()); // CHECK-MESSAGES: FT005 in roll: rand()
+    return PyLong_FromLong(rand()); // CHECK-MESSAGES: :28: warning: FT005 in roll: rand() is not thread-safe: it uses process-wide state, and without the GIL two threads can call it at once
 }
 
 /* ---- not hazards ---- */

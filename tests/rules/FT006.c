@@ -9,7 +9,7 @@ append_in_place(PyObject *self, PyObject *args)
     PyObject *s, *t;
     if (!PyArg_ParseTuple(args, "OO", &s, &t))
         return NULL;
-    if (Py_REFCNT(s) == 1) { // CHECK-MESSAGES: FT006 in append_in_place: 'Py_REFCNT(...) == N'
+    if (Py_REFCNT(s) == 1) { // CHECK-MESSAGES: :9: error: FT006 in append_in_place: 'Py_REFCNT(...) == N' assumes it sees every reference: in the free-threaded build other threads hold references counted in ob_ref_shared and can take one at any time
         /* "nobody else sees it": mutate in place */
     }
     return PyNumber_Add(s, t);
@@ -18,20 +18,20 @@ append_in_place(PyObject *self, PyObject *args)
 static PyObject *
 raw_count(PyObject *self, PyObject *obj)
 {
-    return PyLong_FromSsize_t(obj->ob_refcnt); // CHECK-MESSAGES: FT006 in raw_count: reads ob_refcnt directly
+    return PyLong_FromSsize_t(obj->ob_refcnt); // CHECK-MESSAGES: :36: error: FT006 in raw_count: reads ob_refcnt directly: the free-threaded build has no such field (the count is split into ob_ref_local and ob_ref_shared)
 }
 
 static PyObject *
 force_count(PyObject *self, PyObject *obj)
 {
-    Py_SET_REFCNT(obj, 1); // CHECK-MESSAGES: FT006 in force_count: Py_SET_REFCNT overwrites
+    Py_SET_REFCNT(obj, 1); // CHECK-MESSAGES: :5: error: FT006 in force_count: Py_SET_REFCNT overwrites a count that other threads update concurrently in the free-threaded build
     Py_RETURN_NONE;
 }
 
 static PyObject *
 few_owners(PyObject *self, PyObject *obj)
 {
-    return PyBool_FromLong(Py_REFCNT(obj) <= 2); // CHECK-MESSAGES: FT006 in few_owners: Py_REFCNT(...) <= N
+    return PyBool_FromLong(Py_REFCNT(obj) <= 2); // CHECK-MESSAGES: :28: error: FT006 in few_owners: 'Py_REFCNT(...) <= N' assumes it sees every reference: in the free-threaded build other threads hold references counted in ob_ref_shared and can take one at any time
 }
 
 /* ---- not hazards ---- */

@@ -23,7 +23,7 @@ cursor_next(PyObject *op)
     if (self->pos >= PyTuple_GET_SIZE(self->seq))
         return NULL;
     PyObject *item = PyTuple_GET_ITEM(self->seq, self->pos);
-    self->pos++; // CHECK-MESSAGES: FT007 in cursor_next: reads then writes self->pos
+    self->pos++; // CHECK-MESSAGES: :5: warning: FT007 in cursor_next: 'cursor_next' reads then writes self->pos with no critical section on 'self': two threads sharing the object can interleave and corrupt it
     return Py_NewRef(item);
 }
 
@@ -31,7 +31,7 @@ static PyObject *
 cursor_repr_cached(Cursor *self, PyObject *unused)
 {
     if (self->cached_repr == NULL) {
-        Py_XSETREF(self->cached_repr, PyUnicode_FromString("<cursor>")); // CHECK-MESSAGES: FT007 in cursor_repr_cached: self->cached_repr
+        Py_XSETREF(self->cached_repr, PyUnicode_FromString("<cursor>")); // CHECK-MESSAGES: :20: warning: FT007 in cursor_repr_cached: 'cursor_repr_cached' reads then writes self->cached_repr with no critical section on 'self': two threads sharing the object can interleave and corrupt it
     }
     return Py_XNewRef(self->cached_repr);
 }
@@ -40,7 +40,7 @@ static PyObject *
 cursor_lazy_init(Cursor *self, PyObject *unused)
 {
     if (!self->initialised) {
-        self->initialised = 1; // CHECK-MESSAGES: FT007 in cursor_lazy_init: self->initialised
+        self->initialised = 1; // CHECK-MESSAGES: :9: warning: FT007 in cursor_lazy_init: 'cursor_lazy_init' reads then writes self->initialised with no critical section on 'self': two threads sharing the object can interleave and corrupt it
     }
     Py_RETURN_NONE;
 }
@@ -49,7 +49,7 @@ static PyObject *
 cursor_fill(Cursor *self, PyObject *arg)
 {
     if (self->buffer[0] == 0)
-        self->buffer[0] = 'x'; // CHECK-MESSAGES: FT007 in cursor_fill: self->buffer
+        self->buffer[0] = 'x'; // CHECK-MESSAGES: :9: warning: FT007 in cursor_fill: 'cursor_fill' reads then writes self->buffer with no critical section on 'self': two threads sharing the object can interleave and corrupt it
     return PyUnicode_FromString(self->buffer);
 }
 
@@ -91,7 +91,7 @@ cursor_bump_atomic(Cursor *self, PyObject *unused)
 static PyObject *
 cursor_advance(Cursor *self, PyObject *unused)
 {
-    self->pos = self->pos + 1; // CHECK-MESSAGES: FT007 in cursor_advance: reads then writes self->pos
+    self->pos = self->pos + 1; // CHECK-MESSAGES: :5: warning: FT007 in cursor_advance: 'cursor_advance' reads then writes self->pos with no critical section on 'self': two threads sharing the object can interleave and corrupt it
     Py_RETURN_NONE;
 }
 

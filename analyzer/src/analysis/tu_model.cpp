@@ -9,10 +9,20 @@
 #include <clang/Basic/SourceManager.h>
 
 #include <algorithm>
+#include <iterator>
+#include <tuple>
 
 namespace ftready::analysis {
 
 namespace {
+
+std::set<std::string> intersection(const std::set<std::string> &a,
+                                   const std::set<std::string> &b) {
+  std::set<std::string> both;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(),
+                        std::inserter(both, both.end()));
+  return both;
+}
 
 // Python's slot ids (Include/typeslots.h, Include/moduleobject.h) and METH_*
 // flags (Include/methodobject.h): stable ABI values.
@@ -139,6 +149,40 @@ std::string recordName(clang::QualType t) {
   return "";
 }
 
+// Is `t` (or what it points to) a Python object: PyObject itself, or a
+// struct whose first field is PyObject_HEAD (ob_base) or another object?
+bool isPythonObjectType(clang::QualType t, int depth = 0) {
+  if (t->isPointerType())
+    t = t->getPointeeType();
+  const clang::RecordDecl *rd = t->getAsRecordDecl();
+  if (!rd || depth > 8)
+    return false;
+  if (rd->getNameAsString() == "_object")
+    return true;
+  auto first = rd->field_begin();
+  return first != rd->field_end() && !(*first)->getType()->isPointerType() &&
+         isPythonObjectType((*first)->getType(), depth + 1);
+}
+
+// The variable a mutex is reached through (node, for &node->mutex), and
+// whether it is a Python object.
+std::pair<std::string, bool> ownerOfMutex(const clang::Expr *e) {
+  e = e->IgnoreParenImpCasts();
+  if (const auto *uo = llvm::dyn_cast<clang::UnaryOperator>(e))
+    if (uo->getOpcode() == clang::UO_AddrOf)
+      e = uo->getSubExpr()->IgnoreParenImpCasts();
+  const auto *member = llvm::dyn_cast<clang::MemberExpr>(e);
+  if (!member)
+    return {};
+  const auto *base =
+      llvm::dyn_cast<clang::DeclRefExpr>(member->getBase()->IgnoreParenCasts());
+  const auto *var =
+      base ? llvm::dyn_cast<clang::VarDecl>(base->getDecl()) : nullptr;
+  if (!var || var->hasGlobalStorage())
+    return {};
+  return {var->getNameAsString(), isPythonObjectType(var->getType())};
+}
+
 } // namespace
 
 struct LockEvent {
@@ -147,6 +191,8 @@ struct LockEvent {
   std::vector<std::string> objects;
   bool lock;
   bool criticalSection;
+  std::string owner; // see LockExtent
+  bool ownerIsObject = false;
 };
 
 class TuModelBuilder : public clang::RecursiveASTVisitor<TuModelBuilder> {
@@ -250,6 +296,15 @@ public:
           ext.kind = LockExtent::Kind::ScopedGuard;
           ext.begin = m_.offsetOf(vd->getBeginLoc());
           ext.end = m_.offsetOf(block->getRBracLoc());
+          if (const auto *ctor =
+                  llvm::dyn_cast_or_null<clang::CXXConstructExpr>(
+                      vd->getInit() ? vd->getInit()->IgnoreImplicit()
+                                    : nullptr);
+              ctor && ctor->getNumArgs() > 0) {
+            ext.objects.push_back(canonicalText(ctor->getArg(0), ctx_));
+            std::tie(ext.owner, ext.ownerIsObject) =
+                ownerOfMutex(ctor->getArg(0));
+          }
           m_.extents_[current_->getCanonicalDecl()].push_back(ext);
         }
       }
@@ -434,6 +489,8 @@ private:
         ev.objects.push_back(canonicalText(call->getArg(i), ctx_));
     else
       ev.objects.push_back(ev.key);
+    if (!api.criticalSection)
+      std::tie(ev.owner, ev.ownerIsObject) = ownerOfMutex(call->getArg(0));
     lockEvents_[current_->getCanonicalDecl()].push_back(std::move(ev));
   }
 
@@ -458,6 +515,8 @@ private:
       ext.begin = events[i].offset;
       ext.end = bodyEnd(fn);
       ext.objects = events[i].objects;
+      ext.owner = events[i].owner;
+      ext.ownerIsObject = events[i].ownerIsObject;
       for (size_t j = i + 1; j < events.size(); ++j)
         if (!events[j].lock && events[j].key == events[i].key) {
           ext.end = events[j].offset;
@@ -552,12 +611,26 @@ TuModel::apiUsesIn(const clang::FunctionDecl *fn) const {
   return it == apiUses_.end() ? none : it->second;
 }
 
+bool TuModel::mutexCovers(const LockExtent &ext,
+                          const std::string &object) const {
+  // A mutex inside a Python object protects that object, not another one
+  // (&other->mutex does not protect self). A static mutex, or one in a
+  // plain C struct (module state), is a coarse lock over everything.
+  return object.empty() || !ext.ownerIsObject ||
+         ext.owner == baseObjectOf(object);
+}
+
 bool TuModel::extentCovers(const clang::FunctionDecl *fn, unsigned offset,
                            const std::string &object) const {
   for (const auto &ext : extentsOf(fn)) {
     if (offset < ext.begin || offset > ext.end)
       continue;
-    if (ext.kind != LockExtent::Kind::CriticalSection || object.empty())
+    if (ext.kind != LockExtent::Kind::CriticalSection) {
+      if (mutexCovers(ext, object))
+        return true;
+      continue;
+    }
+    if (object.empty())
       return true;
     for (const auto &o : ext.objects)
       if (o == object || o == baseObjectOf(object))
@@ -576,9 +649,36 @@ bool TuModel::isLockedAt(const clang::FunctionDecl *fn,
   auto it = alwaysLocked_.find(fn->getCanonicalDecl());
   if (it == alwaysLocked_.end())
     return false;
-  return it->second.count("") || it->second.count(object) ||
-         it->second.count(baseObjectOf(object)) ||
-         (object.empty() && !it->second.empty());
+  const HeldByCallers &held = it->second;
+  return !held.mutexes.empty() || held.objects.count(object) ||
+         held.objects.count(baseObjectOf(object)) ||
+         (object.empty() && !held.objects.empty());
+}
+
+std::set<std::string> TuModel::locksHeldAt(const clang::FunctionDecl *fn,
+                                           clang::SourceLocation loc) const {
+  std::set<std::string> out;
+  if (!fn)
+    return out;
+  unsigned offset = offsetOf(loc);
+  for (const auto &ext : extentsOf(fn)) {
+    if (offset < ext.begin || offset > ext.end)
+      continue;
+    if (ext.kind == LockExtent::Kind::CriticalSection)
+      for (const auto &o : ext.objects)
+        out.insert("critical section on '" + o + "'");
+    else if (!ext.objects.empty())
+      out.insert(ext.objects.front());
+    else
+      out.insert("a scoped lock in '" + fn->getNameAsString() + "'");
+  }
+  if (auto it = alwaysLocked_.find(fn->getCanonicalDecl());
+      it != alwaysLocked_.end()) {
+    out.insert(it->second.mutexes.begin(), it->second.mutexes.end());
+    for (const auto &o : it->second.objects)
+      out.insert("critical section on '" + o + "'");
+  }
+  return out;
 }
 
 const clang::FunctionDecl *
@@ -651,47 +751,60 @@ void TuModel::computeAlwaysLocked() {
       const clang::FunctionDecl *def = callee->getDefinition();
       if (!def)
         continue;
-      std::set<std::string> common;
+      HeldByCallers common;
       bool first = true;
       for (const CallSite *s : sites) {
-        std::set<std::string> locked;
-        // Held at the call: critical-section objects and any mutex.
-        for (const auto &ext : extentsOf(s->caller))
-          if (s->offset >= ext.begin && s->offset <= ext.end) {
-            if (ext.kind == LockExtent::Kind::CriticalSection)
-              locked.insert(ext.objects.begin(), ext.objects.end());
-            else
-              locked.insert("");
-          }
-        if (auto it = alwaysLocked_.find(s->caller); it != alwaysLocked_.end())
-          locked.insert(it->second.begin(), it->second.end());
-        std::set<std::string> here;
-        if (locked.count(""))
-          here.insert("");
-        for (unsigned i = 0; i < def->getNumParams() && i < s->args.size(); ++i)
-          // Locked by the caller, or an object the caller just created and
-          // nobody else can reach (deque_copy extends its fresh copy).
-          if (locked.count(s->args[i]) ||
-              locked.count(baseObjectOf(s->args[i])) ||
-              isPrivateContainer(s->argExprs[i], s->caller->getDefinition(),
-                                 s->offset, *this))
-            here.insert(def->getParamDecl(i)->getNameAsString());
+        HeldByCallers here = heldAtCall(*s, def);
         if (first) {
-          common = here;
+          common = std::move(here);
           first = false;
         } else {
-          std::set<std::string> both;
-          std::set_intersection(common.begin(), common.end(), here.begin(),
-                                here.end(), std::inserter(both, both.end()));
-          common = both;
+          common.objects = intersection(common.objects, here.objects);
+          common.mutexes = intersection(common.mutexes, here.mutexes);
         }
       }
-      if (!common.empty() && alwaysLocked_[callee] != common) {
-        alwaysLocked_[callee] = common;
+      HeldByCallers &now = alwaysLocked_[callee];
+      if ((!common.objects.empty() || !common.mutexes.empty()) &&
+          (now.objects != common.objects || now.mutexes != common.mutexes)) {
+        now = std::move(common);
         changed = true;
       }
+      if (now.objects.empty() && now.mutexes.empty())
+        alwaysLocked_.erase(callee);
     }
   }
+}
+
+HeldByCallers TuModel::heldAtCall(const CallSite &s,
+                                  const clang::FunctionDecl *def) const {
+  // Held at the call: critical-section objects, mutexes, and the objects
+  // those mutexes belong to.
+  std::set<std::string> lockedObjects;
+  HeldByCallers here;
+  for (const auto &ext : extentsOf(s.caller))
+    if (s.offset >= ext.begin && s.offset <= ext.end) {
+      if (ext.kind == LockExtent::Kind::CriticalSection) {
+        lockedObjects.insert(ext.objects.begin(), ext.objects.end());
+        continue;
+      }
+      if (!ext.objects.empty())
+        here.mutexes.insert(ext.objects.front());
+      if (!ext.owner.empty())
+        lockedObjects.insert(ext.owner);
+    }
+  if (auto it = alwaysLocked_.find(s.caller); it != alwaysLocked_.end()) {
+    lockedObjects.insert(it->second.objects.begin(), it->second.objects.end());
+    here.mutexes.insert(it->second.mutexes.begin(), it->second.mutexes.end());
+  }
+  for (unsigned i = 0; i < def->getNumParams() && i < s.args.size(); ++i)
+    // Locked by the caller, or an object the caller just created and
+    // nobody else can reach (deque_copy extends its fresh copy).
+    if (lockedObjects.count(s.args[i]) ||
+        lockedObjects.count(baseObjectOf(s.args[i])) ||
+        isPrivateContainer(s.argExprs[i], s.caller->getDefinition(), s.offset,
+                           *this))
+      here.objects.insert(def->getParamDecl(i)->getNameAsString());
+  return here;
 }
 
 } // namespace ftready::analysis

@@ -29,6 +29,16 @@ struct LockExtent {
   unsigned begin = 0; // file offsets, within one function's file
   unsigned end = 0;
   std::vector<std::string> objects; // canonical; for mutexes, the mutex
+  // A mutex reached through a variable (&node->mutex): its name, and
+  // whether it is a Python object. Empty for a static mutex.
+  std::string owner;
+  bool ownerIsObject = false;
+};
+
+// What every caller of a helper holds when it calls it.
+struct HeldByCallers {
+  std::set<std::string> objects; // the helper's parameters, locked
+  std::set<std::string> mutexes; // canonical text, in the callers' terms
 };
 
 // The part a function plays for the module, from the tables that register it.
@@ -84,10 +94,18 @@ public:
 
   // Is `object` (canonical text; empty: any object) protected at `loc` inside
   // `fn`? True inside a critical section on the object or on its base object
-  // (self for self->list), inside any mutex or scoped guard, or when `fn` is a
-  // helper that every caller calls with such a lock held.
+  // (self for self->list), inside a mutex or scoped guard that is not another
+  // Python object's (&other->mutex does not protect self), or when
+  // `fn` is a helper that every caller calls with such a lock held.
   bool isLockedAt(const clang::FunctionDecl *fn, clang::SourceLocation loc,
                   const std::string &object) const;
+
+  // The locks held at `loc` in `fn`, each by name: a mutex's canonical text
+  // ("&table_lock"), a critical section's "critical section on 'x'", and
+  // the mutexes every caller of a helper holds. Two writes of one global
+  // exclude each other only if their sets share a lock.
+  std::set<std::string> locksHeldAt(const clang::FunctionDecl *fn,
+                                    clang::SourceLocation loc) const;
 
   // Runs only while the module is being initialised (PyInit_*, Py_mod_exec,
   // and helpers only they call).
@@ -125,8 +143,11 @@ private:
   std::set<const clang::FunctionDecl *>
   onlyReachedFrom(const std::set<Role> &roots) const;
   void computeAlwaysLocked();
+  HeldByCallers heldAtCall(const CallSite &s,
+                           const clang::FunctionDecl *def) const;
   bool extentCovers(const clang::FunctionDecl *fn, unsigned offset,
                     const std::string &object) const;
+  bool mutexCovers(const LockExtent &ext, const std::string &object) const;
 
   clang::ASTContext &ctx_;
   std::vector<const clang::FunctionDecl *> functions_;
@@ -139,9 +160,8 @@ private:
   std::set<std::string> calledNames_;
   std::set<const clang::FunctionDecl *> initOnly_;
   std::set<const clang::FunctionDecl *> lifecycleOnly_;
-  // Helpers every caller calls under a lock: on these parameters (canonical
-  // names), or under some mutex (empty string).
-  std::map<const clang::FunctionDecl *, std::set<std::string>> alwaysLocked_;
+  // Helpers every caller calls under a lock.
+  std::map<const clang::FunctionDecl *, HeldByCallers> alwaysLocked_;
   ModuleDeclaration module_;
 };
 

@@ -163,6 +163,21 @@ std::string globalStateOf(const std::string &api) {
   return "the current frame";
 }
 
+// Why a borrowed reference can die under the caller without the GIL.
+std::string howItCanVanish(const analysis::BorrowedApi &api,
+                           const std::string &container) {
+  if (std::string(api.name).rfind("PyWeakref_", 0) == 0)
+    return "without the GIL another thread can drop the last strong "
+           "reference to the object '" +
+           container + "' refers to, and it is freed before it is used";
+  if (api.container_arg < 0)
+    return "without the GIL another thread can replace the value in " +
+           (container == "sys" ? std::string("the sys module") : container) +
+           " and free it before it is used";
+  return "without the GIL another thread can remove the item from '" +
+         container + "' and free it before it is used";
+}
+
 std::string fixFor(const analysis::BorrowedApi &api,
                    const std::string &container) {
   std::string fix;
@@ -241,10 +256,7 @@ private:
                              how.runsCodeBeforeOwned);
     } else {
       rep.severity = Severity::Warning;
-      rep.message = what +
-                    ": without the GIL another thread can remove the item "
-                    "from '" +
-                    container + "' and free it before it is used";
+      rep.message = what + ": " + howItCanVanish(api, container);
     }
     rep.fix = fixFor(api, container);
     ctx_.report(std::move(rep));

@@ -156,33 +156,107 @@ public:
       if (!writesThrough(call, r.Nodes.getNodeAs<clang::Expr>("arg"), var))
         return;
     const auto &model = ctx_.model();
-    if (model.isInitOnly(fn) || model.isLockedAt(fn, write->getBeginLoc(), ""))
+    if (model.isInitOnly(fn))
       return;
-    std::string name = var->getNameAsString();
+    std::set<std::string> held = model.locksHeldAt(fn, write->getBeginLoc());
+    if (!held.empty()) {
+      // Judged at the end, against the other writes of the variable.
+      lockedWrites_.push_back({fn, var, write, std::move(held)});
+      return;
+    }
     if (!reported_.insert({fn->getCanonicalDecl(), var}).second)
       return;
-    std::string kind = kindOfWrite(write);
-    bool pyObjectPointer = var->getType()->isPointerType() &&
-                           var->getType()->getPointeeType().getAsString().find(
-                               "PyObject") != std::string::npos;
-    bool local = var->isStaticLocal();
+    std::string name = var->getNameAsString();
+    Report rep = reportFor(fn, var, write);
+    rep.message = subject(var) + "' is written in '" + fn->getNameAsString() +
+                  "' outside module initialisation without a lock, atomic "
+                  "or thread-local: concurrent calls race on it";
+    rep.fix = fixFor(kindOfWrite(write), name, isPyObjectPointer(var));
+    ctx_.report(std::move(rep));
+  }
+
+  // Writes made under locks race if two of them share no lock: each is
+  // reported, naming the other.
+  void onEndOfTranslationUnit() override {
+    for (const auto &w : lockedWrites_)
+      for (const auto &other : lockedWrites_)
+        if (other.var == w.var && disjoint(w.held, other.held)) {
+          reportDifferentLocks(w, other);
+          break;
+        }
+  }
+
+private:
+  struct LockedWrite {
+    const clang::FunctionDecl *fn;
+    const clang::VarDecl *var;
+    const clang::Stmt *write;
+    std::set<std::string> held;
+  };
+
+  static bool disjoint(const std::set<std::string> &a,
+                       const std::set<std::string> &b) {
+    for (const auto &x : a)
+      if (b.count(x))
+        return false;
+    return true;
+  }
+
+  // "table_lock" for &table_lock; several locks joined with "and".
+  static std::string lockNames(const std::set<std::string> &held) {
+    std::string out;
+    for (const auto &l : held) {
+      std::string name = l.rfind('&', 0) == 0 ? l.substr(1) : l;
+      if (name.rfind("critical section", 0) != 0)
+        name = "'" + name + "'";
+      out += (out.empty() ? "" : " and ") + name;
+    }
+    return out;
+  }
+
+  static bool isPyObjectPointer(const clang::VarDecl *var) {
+    return var->getType()->isPointerType() &&
+           var->getType()->getPointeeType().getAsString().find("PyObject") !=
+               std::string::npos;
+  }
+
+  static std::string subject(const clang::VarDecl *var) {
+    return std::string(var->isStaticLocal() ? "function-local static '"
+                                            : "global '") +
+           var->getNameAsString();
+  }
+
+  Report reportFor(const clang::FunctionDecl *fn, const clang::VarDecl *var,
+                   const clang::Stmt *write) const {
     Report rep;
     rep.rule = id();
     rep.severity = Severity::Warning;
     rep.location = write->getBeginLoc();
     rep.function = fn;
-    rep.key = name;
-    rep.message = std::string(local ? "function-local static '" : "global '") +
-                  name + "' is written in '" + fn->getNameAsString() +
-                  "' outside module initialisation without a lock, atomic "
-                  "or thread-local: concurrent calls race on it";
-    rep.fix = fixFor(kind, name, pyObjectPointer);
+    rep.key = var->getNameAsString();
+    return rep;
+  }
+
+  void reportDifferentLocks(const LockedWrite &w, const LockedWrite &other) {
+    if (!reported_.insert({w.fn->getCanonicalDecl(), w.var}).second)
+      return;
+    std::string name = w.var->getNameAsString();
+    Report rep = reportFor(w.fn, w.var, w.write);
+    rep.message = subject(w.var) + "' is written in '" +
+                  w.fn->getNameAsString() + "' under " + lockNames(w.held) +
+                  ", and in '" + other.fn->getNameAsString() + "' under " +
+                  lockNames(other.held) +
+                  ": different locks do not exclude each other, so "
+                  "concurrent calls race on it";
+    rep.fix = "guard every write of '" + name +
+              "' with the same lock, or make it _Atomic";
+    rep.evidence.push_back("other write: " + other.fn->getNameAsString());
     ctx_.report(std::move(rep));
   }
 
-private:
   std::set<std::pair<const clang::FunctionDecl *, const clang::VarDecl *>>
       reported_;
+  std::vector<LockedWrite> lockedWrites_;
 };
 
 } // namespace

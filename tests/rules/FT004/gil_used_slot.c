@@ -11,7 +11,7 @@ static struct PyModuleDef moduledef = {
 };
 
 PyMODINIT_FUNC
-PyInit_needs_gil(void) // CHECK-MESSAGES: FT004 in PyInit_needs_gil: its Py_mod_gil slot says Py_MOD_GIL_USED
+PyInit_needs_gil(void) // CHECK-MESSAGES: :1: note: FT004 in PyInit_needs_gil: module 'needs_gil' does not declare free-threading support (its Py_mod_gil slot says Py_MOD_GIL_USED): importing it into 3.13t re-enables the GIL for the whole process with a RuntimeWarning
 {
     return PyModuleDef_Init(&moduledef);
 }

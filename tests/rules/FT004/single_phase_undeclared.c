@@ -6,7 +6,7 @@ static struct PyModuleDef moduledef = {
 };
 
 PyMODINIT_FUNC
-PyInit_legacy(void) // CHECK-MESSAGES: FT004 in PyInit_legacy: PyUnstable_Module_SetGIL
+PyInit_legacy(void) // CHECK-MESSAGES: :1: note: FT004 in PyInit_legacy: module 'legacy' does not declare free-threading support: importing it into 3.13t re-enables the GIL for the whole process with a RuntimeWarning
 {
     return PyModule_Create(&moduledef);
 }

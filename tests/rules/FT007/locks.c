@@ -1,0 +1,112 @@
+// FT007 and locks on another object: a lock protects the object it belongs
+// to. Holding another object's mutex or critical section does not protect
+// self; a lock that belongs to no object (a static mutex) does.
+#include <Python.h>
+
+typedef struct {
+    PyObject_HEAD
+    long pos;
+    long total;
+    long size;
+    PyMutex mutex;
+} Node;
+
+static PyMutex registry_lock;
+
+/* ---- hazards ---- */
+
+static PyObject *
+node_absorb(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    Node *other = (Node *)arg;
+    PyMutex_Lock(&other->mutex);
+    self->total = self->total + other->pos; // CHECK-MESSAGES: :5: warning: FT007 in node_absorb: 'node_absorb' reads then writes self->total with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    PyMutex_Unlock(&other->mutex);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+node_follow(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    Py_BEGIN_CRITICAL_SECTION(arg);
+    self->pos++; // CHECK-MESSAGES: :5: warning: FT007 in node_follow: 'node_follow' reads then writes self->pos with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    Py_END_CRITICAL_SECTION();
+    Py_RETURN_NONE;
+}
+
+/* ---- not hazards ---- */
+
+static PyObject *
+node_bump(PyObject *op, PyObject *unused)
+{
+    Node *self = (Node *)op;
+    PyMutex_Lock(&self->mutex);
+    self->pos = self->pos + 1;
+    PyMutex_Unlock(&self->mutex);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+node_register(PyObject *op, PyObject *unused)
+{
+    Node *self = (Node *)op;
+    PyMutex_Lock(&registry_lock);
+    self->size = self->size + 1;
+    PyMutex_Unlock(&registry_lock);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+node_merge(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    Node *other = (Node *)arg;
+    Py_BEGIN_CRITICAL_SECTION2(op, arg);
+    self->total = self->total + other->total;
+    other->total = 0;
+    Py_END_CRITICAL_SECTION2();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef node_methods[] = {
+    {"absorb", node_absorb, METH_O, NULL},
+    {"follow", node_follow, METH_O, NULL},
+    {"bump", node_bump, METH_NOARGS, NULL},
+    {"register", node_register, METH_NOARGS, NULL},
+    {"merge", node_merge, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot node_slots[] = {
+    {Py_tp_methods, node_methods},
+    {0, NULL},
+};
+
+static PyType_Spec node_spec = {
+    "ft007_locks.Node", sizeof(Node), 0, Py_TPFLAGS_DEFAULT, node_slots,
+};
+
+static int
+module_exec(PyObject *m)
+{
+    PyObject *t = PyType_FromSpec(&node_spec);
+    return PyModule_AddObjectRef(m, "Node", t);
+}
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, module_exec},
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+    {0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "ft007_locks", NULL, 0, NULL, slots,
+};
+
+PyMODINIT_FUNC
+PyInit_ft007_locks(void)
+{
+    return PyModuleDef_Init(&moduledef);
+}
