@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -180,13 +181,34 @@ TEST(Cli, SuppressionsAreCountedNotLost) {
 
 TEST(Cli, BaselineKeepsOnlyNewFindingsFailing) {
   TempDir tmp;
+  fs::copy(corpus("cache_racy"), tmp.str() + "/src");
+  std::string source = tmp.str() + "/src/ftcorpus_cache.c";
   std::string sarif = tmp.str() + "/base.sarif";
-  auto first = ftready_(
-      {"scan", "--format", "sarif", "-o", sarif, corpus("cache_racy")});
+  auto first = ftready_({"scan", "--no-cache", "--format", "sarif", "-o", sarif,
+                         tmp.str() + "/src"});
   EXPECT_EQ(first.exit_code, 1) << first.err;
-  auto again = ftready_({"scan", "--baseline", sarif, corpus("cache_racy")});
+  auto again =
+      ftready_({"scan", "--no-cache", "--baseline", sarif, tmp.str() + "/src"});
   EXPECT_EQ(again.exit_code, 0) << again.out;
   EXPECT_NE(again.out.find("8 baselined"), std::string::npos) << again.out;
+  // A new hazard after the baseline: it alone fails the run.
+  std::ofstream(source, std::ios::app)
+      << "static long extra_calls;\n"
+         "static PyObject *extra(PyObject *s, PyObject *u) {\n"
+         "    extra_calls++;\n"
+         "    Py_RETURN_NONE;\n"
+         "}\n";
+  auto grown = ftready_({"scan", "--no-cache", "--format", "json", "--baseline",
+                         sarif, tmp.str() + "/src"});
+  EXPECT_EQ(grown.exit_code, 1) << grown.out << grown.err;
+  auto j = nlohmann::json::parse(grown.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << grown.out;
+  std::vector<std::string> failing;
+  for (const auto &f : j["findings"])
+    if (f["status"] != "baselined")
+      failing.push_back(f["rule"].get<std::string>() + " " +
+                        f["function"].get<std::string>());
+  EXPECT_EQ(failing, std::vector<std::string>{"FT002 extra"}) << grown.out;
   auto unreadable = ftready_(
       {"scan", "--baseline", tmp.str() + "/nope.sarif", corpus("cache_racy")});
   EXPECT_EQ(unreadable.exit_code, 2);
@@ -281,12 +303,30 @@ TEST(Cli, CythonGeneratedCIsRecognisedNotDrownedInFindings) {
 
 TEST(Cli, ReportReRendersAndMergesJson) {
   TempDir tmp;
-  std::string a = tmp.str() + "/a.json", b = tmp.str() + "/b.json";
+  std::string a = tmp.str() + "/a.json", b = tmp.str() + "/b.json",
+              c = tmp.str() + "/c.json";
   ftready_({"scan", "--format", "json", "-o", a, corpus("cache_racy")});
-  ftready_({"scan", "--format", "json", "-o", b, corpus("cache_racy")});
-  auto r = ftready_({"report", "--format", "json", a, b});
+  ftready_(
+      {"scan", "--format", "json", "-o", b, corpus("setuptools_project/src")});
+  ftready_({"scan", "--format", "json", "-o", c, corpus("cache_racy")});
+  auto count = [](const std::string &path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in)["findings"].size();
+  };
+  size_t racy = count(a), faults = count(b);
+  ASSERT_EQ(racy, 8u);
+  ASSERT_GT(faults, 0u);
+  // Two different reports: every finding of both. The same report again:
+  // nothing twice.
+  auto r = ftready_({"report", "--format", "json", a, b, c});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out)["findings"].size(), 8u);
+  auto merged = nlohmann::json::parse(r.out)["findings"];
+  EXPECT_EQ(merged.size(), racy + faults) << r.out;
+  std::set<std::string> files;
+  for (const auto &f : merged)
+    files.insert(fs::path(f["file"].get<std::string>()).filename().string());
+  EXPECT_EQ(files,
+            (std::set<std::string>{"ftcorpus_cache.c", "ftcorpus_counter.c"}));
   EXPECT_EQ(ftready_({"report", tmp.str() + "/missing.json"}).exit_code, 2);
 }
 
