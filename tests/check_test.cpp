@@ -1,5 +1,6 @@
-// ftready check, the README's main job: the racy corpus module is NOT READY
-// with findings confirmed at run time, its fixed twin READY; the report
+// ftready check, the README's main job: the racy corpus module gives the
+// reviewed golden report (NOT READY, findings confirmed at run time), its
+// fixed twin READY; the report
 // folder holds every format; a killed run leaves a report marked incomplete;
 // bad input is a clear error and exit 2.
 #include "ftready/process.h"
@@ -45,22 +46,43 @@ ftready::ProcessResult check(const std::vector<std::string> &args) {
   return ftready::runProcess(argv, ftready::withTimeout(600));
 }
 
-TEST(Check, RacyModuleIsNotReadyWithConfirmedFindings) {
+// What a run leaves to chance is dropped (times, call counts, the stacks'
+// addresses and threads); everything else must equal the reviewed golden
+// report (scripts/update_goldens.sh writes it): verdict, reasons, what was
+// exercised, each finding whole and its status. The statuses "confirmed"
+// need the stress run: ThreadSanitizer sees these races in the first
+// rounds that overlap, and a 30 s run makes over a thousand of them.
+nlohmann::json comparable(nlohmann::json j) {
+  auto &readiness = j["readiness"];
+  for (const char *k : {"budget", "calls", "rounds", "seconds"}) {
+    readiness.erase(k);
+    for (auto &m : readiness["evidence"]["modules"])
+      m.erase(k);
+  }
+  for (auto &f : j["findings"])
+    f.erase("evidence");
+  return j;
+}
+
+TEST(Check, RacyModuleGivesTheGoldenReport) {
   std::string out = scratch("racy");
   auto r = check({corpus("cache_racy"), "--budget", "30s", "-o", out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   for (const char *f : {"report.json", "report.sarif", "report.md",
                         "report.html", "junit.xml", "findings.jsonl"})
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
-  auto j = readJson(out + "/report.json");
-  ASSERT_FALSE(j.is_discarded());
-  EXPECT_EQ(j["readiness"]["verdict"], "NOT READY");
-  EXPECT_FALSE(j["incomplete"].get<bool>());
-  EXPECT_FALSE(j["readiness"]["declares_support"].get<bool>());
-  unsigned confirmed = 0;
-  for (const auto &f : j["findings"])
-    confirmed += f["status"] == "confirmed";
-  EXPECT_GE(confirmed, 1u) << j.dump(1);
+  std::ifstream in(out + "/report.json");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  for (size_t at = 0;
+       (at = text.find(corpus("cache_racy"), at)) != std::string::npos;)
+    text.replace(at, corpus("cache_racy").size(), "@ROOT@");
+  auto live = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(live.is_discarded());
+  auto golden = readJson(std::string(FTREADY_TEST_DIR) + "/golden/report.json");
+  ASSERT_FALSE(golden.is_discarded());
+  EXPECT_EQ(comparable(live).dump(1), comparable(golden).dump(1));
+  EXPECT_EQ(live["readiness"]["verdict"], "NOT READY");
   EXPECT_NE(r.out.find("verdict: NOT READY"), std::string::npos);
   fs::remove_all(out);
 }
