@@ -317,7 +317,7 @@ int Commands::check() {
 
   // 1. The project's own build, once, with every compiler call recorded; it
   //    is also the ThreadSanitizer build the stress run loads.
-  project::WorkDir work("ftready-check");
+  WorkDir work("ftready-check");
   std::string kindWhy;
   project::BuildRequest req =
       project::requestFor(a.project, a.build_cmd, a.compile_commands, *tsan,

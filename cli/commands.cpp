@@ -336,7 +336,7 @@ int Commands::scan() {
     opts.python_include = in->include_dir;
   }
   // --from-build: the project's own build decides what is scanned, and how.
-  std::unique_ptr<project::WorkDir> work;
+  std::unique_ptr<WorkDir> work;
   project::ProjectBuild built;
   if (!scan_.from_build.empty()) {
     if (!fs::is_directory(scan_.from_build)) {
@@ -344,7 +344,7 @@ int Commands::scan() {
                 << scan_.from_build << "'\n";
       return kUsageError;
     }
-    work = std::make_unique<project::WorkDir>("ftready-scan");
+    work = std::make_unique<WorkDir>("ftready-scan");
     std::string why;
     project::BuildRequest req =
         project::requestFor(scan_.from_build, scan_.build_cmd, scan_.compdb,
@@ -556,8 +556,8 @@ int Commands::stress() {
     log_->warn("{} is not TSan-built: crashes, hangs and errors are still "
                "found, data races are not",
                interp->path);
-  std::string builtDir; // removed at the end: a temporary build
-  std::unique_ptr<project::WorkDir> work; // a project's build copy
+  // A temporary build of the sources, or a project's build copy.
+  std::unique_ptr<WorkDir> work;
   if (!stress_.sources.empty()) {
     if (stress_.module.empty()) {
       std::cerr << "ftready: error: --sources needs --module NAME\n";
@@ -568,9 +568,8 @@ int Commands::stress() {
         std::cerr << "ftready: error: no such source '" << src << "'\n";
         return kUsageError;
       }
-    std::string out = (fs::temp_directory_path() /
-                       ("ftready-stress-" + std::to_string(::getpid())))
-                          .string();
+    work = std::make_unique<WorkDir>("ftready-build");
+    std::string out = work->path();
     std::vector<std::string> sources;
     for (const auto &src : stress_.sources) {
       sources.push_back(fs::absolute(src).lexically_normal().string());
@@ -582,18 +581,16 @@ int Commands::stress() {
     o.shims = !stress_.no_shims;
     o.shim_yield_permille = stress_.shim_yield;
     if (!built.ok) {
-      fs::remove_all(out);
       std::cerr << "ftready: error: the extension did not build:\n"
                 << built.log;
       return kUsageError;
     }
-    builtDir = out;
     o.module = stress_.module;
     o.module_dir = built.directory;
     o.object_name = fs::path(built.path).filename().string();
   } else if (fs::is_directory(stress_.target)) {
     // A project: its own build, through the one place that knows projects.
-    work = std::make_unique<project::WorkDir>("ftready-stress");
+    work = std::make_unique<WorkDir>("ftready-stress");
     std::string why;
     project::BuildRequest req =
         project::requestFor(stress_.target, "", "", *interp, work->path(),
@@ -686,8 +683,6 @@ int Commands::stress() {
   auto summary = stress::runStress(o, events);
   if (terminal)
     std::cerr << "\r\033[K";
-  if (!builtDir.empty())
-    fs::remove_all(builtDir);
   bool importFinding =
       std::any_of(findings.begin(), findings.end(), [](const Finding &f) {
         return f.function.rfind("PyInit_", 0) == 0 && f.rule != "FTR004";

@@ -4,6 +4,7 @@
 #include "ftready/finding.h"
 #include "ftready/interrupt.h"
 #include "ftready/process.h"
+#include "ftready/work_dir.h"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -49,6 +50,8 @@ int main(int argc, char **argv) {
   // nothing an extension under test forks outlives ftready.
   ftready::InterruptSignals interrupts;
   ftready::becomeSubreaper();
+  // Folders a run killed with SIGKILL could not remove.
+  ftready::removeOrphanedWorkDirs();
   int rc = commands.run(*app.get_subcommands().front());
   ftready::killStrayChildren();
   if (int sig = ftready::interruptSignal()) {

@@ -100,6 +100,77 @@ TEST(Check, FixedTwinIsReady) {
   fs::remove_all(out);
 }
 
+// A stress round has run: a race found at run time. FT004 does not count,
+// the GIL probe confirms it before any round.
+bool raceReported(const nlohmann::json &report) {
+  for (const auto &f : report["findings"])
+    if (f["rule"] == "FTR001" ||
+        (f["status"] == "confirmed" && f["rule"] != "FT004"))
+      return true;
+  return false;
+}
+
+// Waits until report.json in `out` shows a race, or 3 minutes.
+bool waitForARace(const std::string &out) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto j = readJson(out + "/report.json");
+    if (!j.is_discarded() && raceReported(j))
+      return true;
+  }
+  return false;
+}
+
+// The temporary folders of ftready process `pid` (/tmp/ftready-*-PID-*).
+std::vector<std::string> foldersOf(pid_t pid) {
+  std::vector<std::string> out;
+  std::string mark = "-" + std::to_string(pid) + "-";
+  for (const auto &e : fs::directory_iterator(fs::temp_directory_path())) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("ftready-", 0) == 0 && name.find(mark) != std::string::npos)
+      out.push_back(name);
+  }
+  return out;
+}
+
+// Processes whose command line or environment names one of `folders`:
+// what ftready started in them (builds, the stress children).
+std::vector<std::string>
+processesUsing(const std::vector<std::string> &folders) {
+  std::vector<std::string> out;
+  for (const auto &e : fs::directory_iterator("/proc")) {
+    std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    for (const char *file : {"/cmdline", "/environ"}) {
+      std::ifstream in(e.path().string() + file);
+      std::string text((std::istreambuf_iterator<char>(in)),
+                       std::istreambuf_iterator<char>());
+      for (const auto &f : folders)
+        if (text.find(f) != std::string::npos) {
+          out.push_back(pid);
+          break;
+        }
+    }
+  }
+  return out;
+}
+
+// Processes of `folders` still alive after up to 10 s (a parent-death
+// signal is delivered asynchronously).
+std::vector<std::string> survivors(const std::vector<std::string> &folders) {
+  std::vector<std::string> left = processesUsing(folders);
+  for (int i = 0; i < 100 && !left.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    left = processesUsing(folders);
+  }
+  return left;
+}
+
+// SIGKILL in the middle of a stress round: the report on disk is valid and
+// marked incomplete, no process ftready started survives it, and the next
+// ftready run removes the folders the killed one could not.
 TEST(Check, KilledRunLeavesAReportMarkedIncomplete) {
   std::string out = scratch("killed");
   std::vector<std::string> args = {
@@ -107,25 +178,25 @@ TEST(Check, KilledRunLeavesAReportMarkedIncomplete) {
       "--budget",     "5m", "-o",    out};
   pid_t pid = ftready::test::startProcess(args);
   ASSERT_NE(pid, 0);
-  // Wait for the stress run's first finding to reach report.json.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-  bool sawDynamic = false;
-  while (!sawDynamic && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    auto j = readJson(out + "/report.json");
-    if (j.is_discarded())
-      continue;
-    for (const auto &f : j["findings"])
-      sawDynamic |= f["status"] != "static-only";
-  }
+  bool raced = waitForARace(out);
+  std::vector<std::string> folders = foldersOf(pid);
+  // The stress child is found this way while it runs.
+  bool childSeen = !processesUsing(folders).empty();
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
+  ASSERT_TRUE(raced);
+  EXPECT_FALSE(folders.empty()); // the build and the stress run's folders
+  EXPECT_TRUE(childSeen);
   auto j = readJson(out + "/report.json");
   ASSERT_FALSE(j.is_discarded());
-  EXPECT_TRUE(sawDynamic);
   EXPECT_TRUE(j["incomplete"].get<bool>());
   EXPECT_EQ(j["findings"].size(), 8u);
+  EXPECT_EQ(survivors(folders), std::vector<std::string>{});
+  auto next = ftready::runProcess({FTREADY_BINARY, "toolchain"},
+                                  ftready::withTimeout(60));
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(foldersOf(pid), std::vector<std::string>{});
   fs::remove_all(out);
 }
 
@@ -186,19 +257,17 @@ TEST(Check, InterruptedRunWritesAnIncompleteReportAndExits130) {
                                            corpus("cache_racy"), "--budget",
                                            "5m", "-o", out});
   ASSERT_NE(pid, 0);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-  bool sawRace = false; // a stress round ran (FTR004 comes from the probe)
-  while (!sawRace && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    auto j = readJson(out + "/report.json");
-    if (!j.is_discarded())
-      for (const auto &f : j["findings"])
-        sawRace |= f["rule"] == "FTR001" || f["status"] == "confirmed";
-  }
-  ASSERT_TRUE(sawRace);
+  bool raced = waitForARace(out);
+  std::vector<std::string> folders = foldersOf(pid);
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
+  ASSERT_TRUE(raced);
+  // A run that is told to stop removes its own folders, and leaves no
+  // process behind.
+  EXPECT_FALSE(folders.empty());
+  EXPECT_EQ(foldersOf(pid), std::vector<std::string>{});
+  EXPECT_EQ(survivors(folders), std::vector<std::string>{});
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 130);
   auto j = readJson(out + "/report.json");

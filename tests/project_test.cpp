@@ -246,14 +246,19 @@ TEST(WorkDir, OrphansOfDeadProcessesAreRemoved) {
       ftready::runProcess({"sh", "-c", "echo $$"}, ftready::withTimeout(30));
   std::string deadPid = gone.out.substr(0, gone.out.find('\n'));
   fs::path tmp = fs::temp_directory_path();
-  fs::path orphan = tmp / ("ftready-orphan-test-" + deadPid + "-abcdef");
+  // Any ftready folder of a dead process goes, whatever it was for (a
+  // killed check leaves a stress run's folder too); a live one stays.
+  fs::path orphan = tmp / ("ftready-orphantest-" + deadPid + "-abcdef");
+  fs::path otherKind = tmp / ("ftready-otherkind-" + deadPid + "-ghijkl");
   fs::path alive =
-      tmp / ("ftready-orphan-test-" + std::to_string(::getpid()) + "-abcdef");
+      tmp / ("ftready-orphantest-" + std::to_string(::getpid()) + "-abcdef");
   fs::create_directories(orphan / "tree");
+  fs::create_directories(otherKind);
   fs::create_directories(alive);
   {
-    WorkDir w("ftready-orphan-test");
+    WorkDir w("ftready-orphantest");
     EXPECT_FALSE(fs::exists(orphan));
+    EXPECT_FALSE(fs::exists(otherKind));
     EXPECT_TRUE(fs::exists(alive));
   }
   fs::remove_all(alive);

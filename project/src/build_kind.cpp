@@ -60,52 +60,6 @@ BuildRequest requestFor(const std::string &project, const std::string &buildCmd,
   return r;
 }
 
-namespace {
-
-// Folders "<prefix>-<pid>-XXXXXX" whose process is gone: a run killed with
-// SIGKILL could not remove its own, the next one does.
-void removeOrphans(const std::string &prefix) {
-  std::error_code ec;
-  std::string start = prefix + "-";
-  for (const auto &e : fs::directory_iterator(fs::temp_directory_path(), ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind(start, 0) != 0)
-      continue;
-    std::string rest = name.substr(start.size());
-    size_t dash = rest.find('-');
-    if (dash == std::string::npos || dash == 0 ||
-        rest.find_first_not_of("0123456789") != dash)
-      continue;
-    pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
-    if (::kill(pid, 0) != 0 && errno == ESRCH)
-      fs::remove_all(e.path(), ec);
-  }
-}
-
-} // namespace
-
-WorkDir::WorkDir(const std::string &prefix) {
-  removeOrphans(prefix);
-  std::string pattern =
-      (fs::temp_directory_path() /
-       (prefix + "-" + std::to_string(::getpid()) + "-XXXXXX"))
-          .string();
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()))
-    path_ = buf.data();
-  else
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot create a folder in " +
-                                fs::temp_directory_path().string());
-}
-
-WorkDir::~WorkDir() {
-  std::error_code ec;
-  if (!path_.empty())
-    fs::remove_all(path_, ec);
-}
-
 BuildKind detectBuildKind(const std::string &project, std::string *why) {
   fs::path root(project);
   if (fs::exists(root / "setup.py"))

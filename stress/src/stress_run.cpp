@@ -3,6 +3,7 @@
 #include "driver_py.h"
 #include "ftready/process.h"
 #include "ftready/stress/tsan_report.h"
+#include "ftready/work_dir.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,10 +14,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -33,31 +36,6 @@ double secondsSince(Clock::time_point t0) {
 
 // A run's private folder: ThreadSanitizer's log files, the watchdog's thread
 // dump and the shims' log. Removed at the end of the run.
-class RunFolder {
-public:
-  RunFolder() {
-    std::string tmpl =
-        (fs::temp_directory_path() /
-         ("ftready-stress-" + std::to_string(::getpid()) + "-XXXXXX"))
-            .string();
-    if (::mkdtemp(tmpl.data()))
-      dir_ = tmpl;
-  }
-  ~RunFolder() {
-    std::error_code ec;
-    if (!dir_.empty())
-      fs::remove_all(dir_, ec);
-  }
-  RunFolder(const RunFolder &) = delete;
-  RunFolder &operator=(const RunFolder &) = delete;
-  bool ok() const { return !dir_.empty(); }
-  std::string path(const std::string &name) const { return dir_ + "/" + name; }
-  const std::string &dir() const { return dir_; }
-
-private:
-  std::string dir_;
-};
-
 // The descriptor the driver's events come on: not one of the numbers a
 // module uses by habit (0-2, the first free ones), and far below the usual
 // limit of 1024. Not a secret: the driver's argument names it, and a module
@@ -75,7 +53,7 @@ unsigned long long defaultMaxRss() {
 }
 
 std::vector<std::pair<std::string, std::string>>
-childEnvironment(const StressOptions &o, const RunFolder &folder,
+childEnvironment(const StressOptions &o, const WorkDir &folder,
                  const std::string &tsanStem, bool gilOff) {
   // handle_abort: an abort() (a failed assert, a Fatal Python error) gets
   // TSan's native stack, so the crash is placed on the extension's line.
@@ -211,10 +189,10 @@ class RunObserver {
 public:
   RunObserver(const StressOptions &o, const StressEvents &ev,
               StressSummary &summary, std::set<std::string> &seenRaces,
-              Clock::time_point t0, const RunFolder &folder,
+              Clock::time_point t0, const WorkDir &folder,
               const std::string &tsanStem)
       : o_(o), ev_(ev), summary_(summary), seenRaces_(seenRaces), t0_(t0),
-        folder_(folder), logs_(folder.dir(), tsanStem),
+        folder_(folder), logs_(folder.path(), tsanStem),
         maxRss_(o.max_rss_bytes ? o.max_rss_bytes : defaultMaxRss()),
         callsBefore_(summary.calls), roundsBefore_(summary.rounds) {}
 
@@ -583,7 +561,7 @@ private:
   StressSummary &summary_;
   std::set<std::string> &seenRaces_;
   Clock::time_point t0_;
-  const RunFolder &folder_;
+  const WorkDir &folder_;
   TsanLogs logs_;
   std::map<std::string, TsanStreamParser> parsers_; // one per log file
   std::string target_;
@@ -801,11 +779,14 @@ double monotonicNow() {
 StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
   auto t0 = Clock::now();
   StressSummary summary;
-  RunFolder folder;
-  if (!folder.ok()) {
-    summary.import.error = "cannot create a temporary folder";
+  std::unique_ptr<WorkDir> made;
+  try {
+    made = std::make_unique<WorkDir>("ftready-run");
+  } catch (const std::system_error &e) {
+    summary.import.error = e.what();
     return summary;
   }
+  const WorkDir &folder = *made;
   // A slow import is not a hang: it gets a third of the budget, or
   // hang_seconds if less, and at least 5 s.
   double importSeconds =

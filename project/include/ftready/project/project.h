@@ -4,6 +4,8 @@
 // check all see the project through this.
 #pragma once
 
+#include "ftready/work_dir.h"
+
 #include "ftready/finding.h"
 #include "ftready/interpreters.h"
 
@@ -31,19 +33,9 @@ BuildKind chooseBuildKind(const std::string &project,
                           const std::string &buildCmd,
                           const std::string &compdbDir, std::string *why);
 
-// A private temporary folder, removed with everything in it when this goes
-// out of scope (a failed build leaves nothing behind).
-class WorkDir {
-public:
-  explicit WorkDir(const std::string &prefix);
-  ~WorkDir();
-  WorkDir(const WorkDir &) = delete;
-  WorkDir &operator=(const WorkDir &) = delete;
-  const std::string &path() const { return path_; }
-
-private:
-  std::string path_;
-};
+// The project's build copy lives in a private temporary folder (a failed
+// build leaves nothing behind).
+using ftready::WorkDir;
 
 // One compiler invocation that compiled one source.
 struct CompileUnit {
