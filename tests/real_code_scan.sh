@@ -10,7 +10,7 @@ set -uo pipefail
 FTREADY="$1"; ROOT="$2"
 CACHE="${FTREADY_CACHE:-$HOME/.cache/ftready}"
 PY="$CACHE/python/3.13t/prefix/bin/python3"
-fail=0; scanned=0
+fail=0; scanned=0; missing=""
 
 summarise() { # json-file -> "N files, rule counts, D diagnostics"
   "$PY" -c '
@@ -51,6 +51,7 @@ if [ -d "$SRC/Modules" ]; then
   fi
 else
   echo "skip cpython: no source tree at $SRC (run scripts/toolchain.sh)"
+  missing="$missing cpython"
 fi
 
 for pkg in pyrsistent python-xxhash python-zstandard; do
@@ -61,9 +62,12 @@ for pkg in pyrsistent python-xxhash python-zstandard; do
     esac
   else
     echo "skip $pkg: the Debian sid source package cannot be downloaded here"
+    missing="$missing $pkg"
   fi
 done
 
 [ $fail -eq 0 ] || exit 1
-[ $scanned -gt 0 ] || { echo "nothing could be downloaded: skipped"; exit 77; }
-echo "$scanned real code bases scanned"
+echo "$scanned of 4 real code bases scanned"
+# A partial scan is not a pass: it is a skip, listed with its reason at the
+# end of the test run.
+[ -z "$missing" ] || { echo "skip: not scanned:$missing"; exit 77; }

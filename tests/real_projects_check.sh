@@ -17,12 +17,13 @@ CACHE="${FTREADY_CACHE:-$HOME/.cache/ftready}"
 PY="$CACHE/python/3.13t/prefix/bin/python3"
 OUT=$(mktemp -d /tmp/ftready-real-check-XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
-fail=0; checked=0
+fail=0; checked=0; missing=""
 
 for p in "trixie markupsafe" "trixie pyrsistent" "trixie python-xxhash"; do
   read -r suite pkg <<<"$p"
   if ! dir=$(bash "$ROOT/scripts/fetch-sources.sh" "$suite" "$pkg" 2>/dev/null); then
     echo "skip $pkg: the Debian $suite source package cannot be downloaded here"
+    missing="$missing $pkg"
     continue
   fi
   tmp="${TMPDIR:-/tmp}"
@@ -71,5 +72,6 @@ PYEOF
   checked=$((checked + 1))
 done
 [ $fail -eq 0 ] || exit 1
-[ $checked -gt 0 ] || { echo "no project could be downloaded: skipped"; exit 77; }
-echo "$checked real projects checked"
+echo "$checked of 3 real projects checked"
+# A partial check is not a pass: it is a skip, listed with its reason.
+[ -z "$missing" ] || { echo "skip: not checked:$missing"; exit 77; }

@@ -70,15 +70,12 @@ StressRun stress(const std::string &source, const std::string &module,
 }
 
 TEST(Stress, EverySeededRaceIsReportedWithItsCFunction) {
-  // Races show only when threads overlap: up to three runs, as a budget.
-  StressRun run;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    run =
-        stress(corpus("cache_racy/ftcorpus_cache.c"), "ftcorpus_cache", "20s");
-    if (run.found.count({"FTR001", "Cache_get"}) &&
-        run.found.count({"FTR001", "remember_key"}))
-      break;
-  }
+  // One run, no retry. Races show only when threads overlap; a 20 s run
+  // makes about a thousand rounds of 4 threads, and the benchmark
+  // bench/detection_rate.py measures how often a run misses (see its table
+  // in docs/benchmarks.md).
+  StressRun run =
+      stress(corpus("cache_racy/ftcorpus_cache.c"), "ftcorpus_cache", "20s");
   ASSERT_FALSE(run.report.is_discarded()) << run.err;
   EXPECT_TRUE(run.found.count({"FTR001", "Cache_get"})) << run.report.dump(1);
   EXPECT_TRUE(run.found.count({"FTR001", "remember_key"}))
@@ -126,10 +123,8 @@ TEST(Stress, CrashDeadlockAndSpinAreFindingsWithinTheBudget) {
 }
 
 TEST(Stress, SetuptoolsProjectIsBuiltOfflineAndItsRaceFound) {
-  StressRun run;
-  for (int attempt = 0; attempt < 3 && !run.found.count({"FTR001", "hit"});
-       ++attempt)
-    run = stress("", corpus("setuptools_project"), "15s");
+  // One run, no retry (bench/detection_rate.py measures the miss rate).
+  StressRun run = stress("", corpus("setuptools_project"), "15s");
   ASSERT_FALSE(run.report.is_discarded()) << run.err;
   EXPECT_TRUE(run.found.count({"FTR001", "hit"})) << run.report.dump(1);
   for (const auto &f : run.report["findings"])
