@@ -7,11 +7,17 @@
 #include <clang/Basic/SourceManager.h>
 
 #include <set>
+#include <vector>
 
 namespace ftready::analysis {
 
 namespace {
 
+// Calls that cannot run Python code, each checked against its definition in
+// CPython 3.13. Not counted anywhere: a collection the allocator may start
+// (finalizers then run), which any allocation can trigger.
+// PyErr_Set*: the new exception is an instance of a C type or of a class
+// made by PyErr_NewException (BaseException.__init__, no Python code).
 const std::set<std::string> kNoPythonCode = {
     "Py_INCREF",
     "Py_XINCREF",
@@ -61,6 +67,34 @@ const std::set<std::string> kNoPythonCode = {
     "_PyMutex_Unlock",
     "PyMutex_Lock",
     "PyMutex_Unlock",
+    // Accessors: static inline functions of CPython's headers that read a
+    // field or a pointer and call nothing (3.13 cpython/*.h).
+    "PyBytes_AS_STRING",
+    "PyBytes_GET_SIZE",
+    "PyByteArray_AS_STRING",
+    "PyByteArray_GET_SIZE",
+    "PyUnicode_GET_LENGTH",
+    "PyUnicode_DATA",
+    "PyUnicode_KIND",
+    "PyUnicode_READ",
+    "PyUnicode_READ_CHAR",
+    "PyUnicode_IS_ASCII",
+    "PyUnicode_IS_COMPACT",
+    "PyFloat_AS_DOUBLE",
+    "PyList_SET_ITEM",
+    "PyTuple_SET_ITEM",
+    "PySequence_Fast_GET_SIZE",
+    "PySequence_Fast_GET_ITEM",
+    "PySequence_Fast_ITEMS",
+    "Py_Is",
+    "Py_IsNone",
+    "Py_IsTrue",
+    "Py_IsFalse",
+    "PyCapsule_GetPointer",
+    "PyModule_GetState",
+    "PyType_GetModuleState",
+    "PyObject_GC_Track",
+    "PyObject_GC_UnTrack",
 };
 
 bool endsWith(const std::string &s, const std::string &suffix) {
@@ -92,7 +126,114 @@ const clang::Expr *loopCondition(const clang::Stmt *loop) {
   return nullptr;
 }
 
+class ParamUses : public clang::RecursiveASTVisitor<ParamUses> {
+public:
+  explicit ParamUses(const clang::ParmVarDecl *p) : p_(p) {}
+  bool VisitDeclRefExpr(clang::DeclRefExpr *dre) {
+    if (dre->getDecl() == p_)
+      uses.push_back(dre);
+    return true;
+  }
+  std::vector<const clang::DeclRefExpr *> uses;
+
+private:
+  const clang::ParmVarDecl *p_;
+};
+
+const clang::Stmt *parentOf(const clang::Stmt *s, clang::ASTContext &ctx) {
+  auto parents = ctx.getParents(*s);
+  return parents.empty() ? nullptr : parents[0].get<clang::Stmt>();
+}
+
+bool isTransparent(const clang::Stmt *s) {
+  return llvm::isa<clang::ParenExpr>(s) ||
+         llvm::isa<clang::ImplicitCastExpr>(s) ||
+         llvm::isa<clang::CStyleCastExpr>(s);
+}
+
+// Is what `cur` designates (a pointer, or memory reached through it)
+// written by what surrounds it? `through`: `cur` is already memory the
+// pointer reaches (p->x, *p, p[i]), not the pointer itself.
+bool writtenBy(const clang::Stmt *cur, bool through, clang::ASTContext &ctx,
+               int depth) {
+  for (const clang::Stmt *p = parentOf(cur, ctx); p;
+       cur = p, p = parentOf(p, ctx)) {
+    if (isTransparent(p))
+      continue;
+    if (const auto *me = llvm::dyn_cast<clang::MemberExpr>(p)) {
+      if (me->isArrow() || through) {
+        through = true;
+        continue; // p->x, p->x.y
+      }
+      return false;
+    }
+    if (const auto *as = llvm::dyn_cast<clang::ArraySubscriptExpr>(p)) {
+      if (as->getBase()->IgnoreParenCasts() !=
+          llvm::cast<clang::Expr>(cur)->IgnoreParenCasts())
+        return false; // used as an index
+      through = true;
+      continue;
+    }
+    if (const auto *uo = llvm::dyn_cast<clang::UnaryOperator>(p)) {
+      if (uo->getOpcode() == clang::UO_Deref) {
+        through = true;
+        continue;
+      }
+      if (uo->isIncrementDecrementOp())
+        return through;
+      if (uo->getOpcode() == clang::UO_AddrOf) {
+        through = false; // &p->x: a pointer again
+        continue;
+      }
+      return false;
+    }
+    if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(p)) {
+      bool lhs = bo->getLHS()->IgnoreParenCasts() ==
+                 llvm::cast<clang::Expr>(cur)->IgnoreParenCasts();
+      if (bo->isAssignmentOp() && lhs)
+        return through;
+      // Stored elsewhere (q = p): an alias we do not follow.
+      return bo->isAssignmentOp() && !through;
+    }
+    if (const auto *call = llvm::dyn_cast<clang::CallExpr>(p)) {
+      if (through)
+        return false; // a value read from the memory, passed on
+      for (unsigned i = 0; i < call->getNumArgs(); ++i)
+        if (call->getArg(i)->IgnoreParenCasts() ==
+            llvm::cast<clang::Expr>(cur)->IgnoreParenCasts())
+          return writesThroughParameter(call->getDirectCallee(), i, depth + 1);
+      return false; // the callee expression
+    }
+    if (llvm::isa<clang::ReturnStmt>(p) || llvm::isa<clang::DeclStmt>(p))
+      return !through; // handed on: not followed
+    return false;
+  }
+  return !through; // a variable's initialiser (T *q = p): not followed
+}
+
 } // namespace
+
+bool writesThroughParameter(const clang::FunctionDecl *fn, unsigned index,
+                            int depth) {
+  if (!fn)
+    return true; // through a function pointer: unknown
+  const clang::FunctionDecl *def = fn->getDefinition();
+  if (!def || !def->getBody() || depth > 4) {
+    if (index >= fn->getNumParams())
+      return true; // variadic
+    clang::QualType t = fn->getParamDecl(index)->getType();
+    return !t->isPointerType() || !t->getPointeeType().isConstQualified();
+  }
+  if (index >= def->getNumParams())
+    return true;
+  ParamUses uses(def->getParamDecl(index));
+  uses.TraverseStmt(def->getBody());
+  clang::ASTContext &ctx = def->getASTContext();
+  for (const auto *use : uses.uses)
+    if (writtenBy(use, false, ctx, depth))
+      return true;
+  return false;
+}
 
 bool mayRunPythonCode(const clang::FunctionDecl *callee) {
   if (!callee)

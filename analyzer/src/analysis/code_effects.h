@@ -15,6 +15,13 @@ namespace ftready::analysis {
 // checks, size reads and plain C library calls cannot.
 bool mayRunPythonCode(const clang::FunctionDecl *callee);
 
+// Does a call to `fn` write through the pointer it gets as parameter `index`
+// (`p->x = ...`, `*p = ...`, `p[i]++`, or handing it to a function that
+// does)? Followed through helpers with a body in this TU; a function without
+// one writes unless the parameter points to const.
+bool writesThroughParameter(const clang::FunctionDecl *fn, unsigned index,
+                            int depth = 0);
+
 // The for/while loop `access` iterates in: its `index` is a variable the
 // loop's condition tests. Null when it is not in such a loop.
 const clang::Stmt *iterationLoopOf(const clang::Stmt *access,

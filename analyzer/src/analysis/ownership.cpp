@@ -71,8 +71,9 @@ const std::set<std::string> kRefcountOperations = {
     "_Py_TYPE",   "Py_IS_TYPE", "_Py_IsOwnedByCurrentThread",
 };
 
-// Does this use of the variable hand it to somebody who can keep it?
-bool publishes(const clang::DeclRefExpr *use, clang::ASTContext &ctx) {
+// Does this use of the variable (or field) hand it to somebody who can keep
+// it?
+bool publishes(const clang::Expr *use, clang::ASTContext &ctx) {
   clang::DynTypedNode parentNode = parentIgnoringCasts(use, ctx);
   const clang::Stmt *parent = parentNode.get<clang::Stmt>();
   if (!parent) {
@@ -141,6 +142,162 @@ bool isFreshValue(const clang::Expr *e, const TuModel &model) {
   return false;
 }
 
+// Helpers are followed this many calls deep.
+constexpr int kMaxDepth = 4;
+
+// Is the struct pointer `fn`'s parameter `index` used only to reach fields,
+// compared, or passed on to helpers of this TU that do the same? Then the
+// struct it points to is not kept anywhere by this call.
+bool pointerStaysInCall(const clang::FunctionDecl *fn, unsigned index,
+                        const TuModel &model, int depth) {
+  const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
+  if (!def || !def->getBody() || index >= def->getNumParams() ||
+      depth > kMaxDepth)
+    return false;
+  const clang::ParmVarDecl *param = def->getParamDecl(index);
+  VarUses uses(param);
+  uses.TraverseStmt(const_cast<clang::Stmt *>(def->getBody()));
+  if (!uses.assigned.empty())
+    return false;
+  clang::ASTContext &ctx = model.context();
+  for (const auto *use : uses.uses) {
+    const clang::Stmt *parent = parentStmtIgnoringCasts(use, ctx);
+    if (const auto *me = llvm::dyn_cast_or_null<clang::MemberExpr>(parent)) {
+      if (me->getBase()->IgnoreParenCasts() == use)
+        continue;
+      return false;
+    }
+    if (const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(parent))
+      if (bo->isEqualityOp())
+        continue;
+    const auto *call = llvm::dyn_cast_or_null<clang::CallExpr>(parent);
+    if (!call || !call->getDirectCallee())
+      return false;
+    const clang::FunctionDecl *callee = call->getDirectCallee();
+    for (unsigned i = 0; i < call->getNumArgs(); ++i) {
+      if (call->getArg(i)->IgnoreParenCasts() != use)
+        continue;
+      bool self =
+          callee->getCanonicalDecl() == def->getCanonicalDecl() && i == index;
+      if (!self && !pointerStaysInCall(callee, i, model, depth + 1))
+        return false;
+    }
+  }
+  return true;
+}
+
+bool isRecord(clang::QualType t) { return t->getAsRecordDecl() != nullptr; }
+
+bool isPointerToRecord(clang::QualType t) {
+  return t->isPointerType() && isRecord(t->getPointeeType());
+}
+
+// Is the local struct `var` of `fn` reached only through its own fields,
+// its address handed only to helpers that keep it in the call?
+bool localStructStaysInCall(const clang::VarDecl *var,
+                            const clang::FunctionDecl *fn, const TuModel &model,
+                            int depth) {
+  if (!var || !fn || !fn->getBody() || !var->hasLocalStorage() ||
+      llvm::isa<clang::ParmVarDecl>(var) || !isRecord(var->getType()) ||
+      depth > kMaxDepth)
+    return false;
+  VarUses uses(var);
+  uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
+  clang::ASTContext &ctx = model.context();
+  for (const auto *use : uses.uses) {
+    const clang::Stmt *parent = parentStmtIgnoringCasts(use, ctx);
+    if (llvm::isa_and_nonnull<clang::MemberExpr>(parent) ||
+        llvm::isa_and_nonnull<clang::UnaryExprOrTypeTraitExpr>(parent))
+      continue; // buffer.list, sizeof buffer
+    const auto *addr = llvm::dyn_cast_or_null<clang::UnaryOperator>(parent);
+    if (!addr || addr->getOpcode() != clang::UO_AddrOf)
+      return false;
+    const auto *call = llvm::dyn_cast_or_null<clang::CallExpr>(
+        parentStmtIgnoringCasts(addr, ctx));
+    if (!call || !call->getDirectCallee())
+      return false;
+    std::string name = call->getDirectCallee()->getNameAsString();
+    if (name == "memset")
+      continue;
+    for (unsigned i = 0; i < call->getNumArgs(); ++i)
+      if (call->getArg(i)->IgnoreParenCasts() == addr &&
+          !pointerStaysInCall(call->getDirectCallee(), i, model, depth + 1))
+        return false;
+  }
+  return true;
+}
+
+// Is the struct pointer parameter `param` of helper `fn` always the address
+// of a struct that stays in its caller's call (or the caller's own such
+// parameter)? Not for functions Python or a table can call.
+bool parameterIsPrivateStruct(const clang::ParmVarDecl *param,
+                              const clang::FunctionDecl *fn,
+                              const TuModel &model, int depth) {
+  if (!param || !isPointerToRecord(param->getType()) || depth > kMaxDepth ||
+      model.roleOf(fn) != Role::None || model.isAddressTaken(fn))
+    return false;
+  unsigned index = param->getFunctionScopeIndex();
+  std::vector<const CallSite *> sites = model.callsOf(fn);
+  if (sites.empty())
+    return false;
+  for (const CallSite *site : sites) {
+    const clang::FunctionDecl *caller =
+        site->caller ? site->caller->getDefinition() : nullptr;
+    if (!caller || index >= site->argExprs.size())
+      return false;
+    const clang::Expr *arg = site->argExprs[index]->IgnoreParenCasts();
+    if (const auto *addr = llvm::dyn_cast<clang::UnaryOperator>(arg);
+        addr && addr->getOpcode() == clang::UO_AddrOf) {
+      if (!localStructStaysInCall(referencedVar(addr->getSubExpr()), caller,
+                                  model, depth + 1))
+        return false;
+      continue;
+    }
+    const auto *forwarded =
+        llvm::dyn_cast_or_null<clang::ParmVarDecl>(referencedVar(arg));
+    if (!forwarded ||
+        !parameterIsPrivateStruct(forwarded, caller, model, depth + 1))
+      return false;
+  }
+  return true;
+}
+
+// Does every store into `field`, anywhere in the TU, put a fresh object in
+// it, and does no access hand the object on?
+bool fieldHoldsOnlyFreshObjects(const clang::FieldDecl *field,
+                                const TuModel &model) {
+  clang::ASTContext &ctx = model.context();
+  bool stored = false;
+  for (const auto *access : model.accessesOf(field)) {
+    const clang::Stmt *parent = parentStmtIgnoringCasts(access, ctx);
+    if (const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(parent);
+        bo && bo->getOpcode() == clang::BO_Assign &&
+        bo->getLHS()->IgnoreParenCasts() == access) {
+      if (!isFreshValue(bo->getRHS(), model))
+        return false;
+      stored = true;
+      continue;
+    }
+    if (publishes(access, ctx))
+      return false;
+  }
+  return stored;
+}
+
+// buffer->list / buffer.list, where the struct stays in this call (a local,
+// or a helper's parameter that is always a caller's local) and the field
+// only ever holds containers created fresh.
+bool isPrivateStructField(const clang::MemberExpr *member,
+                          const clang::FunctionDecl *fn, const TuModel &model) {
+  const auto *field = llvm::dyn_cast<clang::FieldDecl>(member->getMemberDecl());
+  const clang::VarDecl *base = referencedVar(member->getBase());
+  if (!field || !base || !fieldHoldsOnlyFreshObjects(field, model))
+    return false;
+  if (const auto *param = llvm::dyn_cast<clang::ParmVarDecl>(base))
+    return member->isArrow() && parameterIsPrivateStruct(param, fn, model, 0);
+  return !member->isArrow() && localStructStaysInCall(base, fn, model, 0);
+}
+
 } // namespace
 
 bool isFreshConstructor(const std::string &callee) {
@@ -149,6 +306,11 @@ bool isFreshConstructor(const std::string &callee) {
 
 bool isPrivateContainer(const clang::Expr *e, const clang::FunctionDecl *fn,
                         unsigned useOffset, const TuModel &model) {
+  if (!e || !fn)
+    return false;
+  if (const auto *member =
+          llvm::dyn_cast<clang::MemberExpr>(e->IgnoreParenCasts()))
+    return isPrivateStructField(member, fn->getDefinition(), model);
   const clang::VarDecl *vd = referencedVar(e);
   if (!vd || !fn || !fn->getBody())
     return false;

@@ -9,6 +9,11 @@
 namespace ftready::analysis {
 
 // Is the container `e`, used at `useOffset` inside `fn`, private to this call?
+// A local holding only fresh containers it has not published yet; the
+// *args/**kwargs; or a field of a struct that stays in the call (a local
+// struct, or a helper's struct pointer that every caller gives the address
+// of such a local) when the field, anywhere in the TU, only ever holds fresh
+// containers that nothing hands on (CPython's blocks output buffer).
 bool isPrivateContainer(const clang::Expr *e, const clang::FunctionDecl *fn,
                         unsigned useOffset, const TuModel &model);
 

@@ -267,6 +267,12 @@ public:
     return true;
   }
 
+  bool VisitMemberExpr(clang::MemberExpr *me) {
+    if (const auto *fd = llvm::dyn_cast<clang::FieldDecl>(me->getMemberDecl()))
+      m_.fieldAccesses_[fd->getCanonicalDecl()].push_back(me);
+    return true;
+  }
+
   bool VisitDeclRefExpr(clang::DeclRefExpr *dre) {
     if (llvm::isa<clang::FunctionDecl>(dre->getDecl()))
       functionRefs_.push_back(dre);
@@ -602,6 +608,22 @@ TuModel::extentsOf(const clang::FunctionDecl *fn) const {
   static const std::vector<LockExtent> none;
   auto it = extents_.find(fn->getCanonicalDecl());
   return it == extents_.end() ? none : it->second;
+}
+
+std::vector<const CallSite *>
+TuModel::callsOf(const clang::FunctionDecl *fn) const {
+  std::vector<const CallSite *> out;
+  for (const auto &c : calls_)
+    if (c.callee == fn->getCanonicalDecl())
+      out.push_back(&c);
+  return out;
+}
+
+const std::vector<const clang::MemberExpr *> &
+TuModel::accessesOf(const clang::FieldDecl *field) const {
+  static const std::vector<const clang::MemberExpr *> none;
+  auto it = fieldAccesses_.find(field->getCanonicalDecl());
+  return it == fieldAccesses_.end() ? none : it->second;
 }
 
 const std::vector<ApiUse> &

@@ -133,6 +133,18 @@ public:
 
   const std::vector<LockExtent> &extentsOf(const clang::FunctionDecl *fn) const;
 
+  // Calls of `fn` made in this translation unit.
+  std::vector<const CallSite *> callsOf(const clang::FunctionDecl *fn) const;
+
+  // Is `fn`'s address taken (a table, a callback): callers we cannot see.
+  bool isAddressTaken(const clang::FunctionDecl *fn) const {
+    return addressTaken_.count(fn->getCanonicalDecl()) != 0;
+  }
+
+  // Every access to a struct field in the translation unit.
+  const std::vector<const clang::MemberExpr *> &
+  accessesOf(const clang::FieldDecl *field) const;
+
   // Uses of the watched APIs inside `fn`, in source order.
   const std::vector<ApiUse> &apiUsesIn(const clang::FunctionDecl *fn) const;
 
@@ -157,6 +169,8 @@ private:
   std::set<const clang::FunctionDecl *> addressTaken_;
   std::set<const clang::ParmVarDecl *> privateParams_;
   std::vector<CallSite> calls_;
+  std::map<const clang::FieldDecl *, std::vector<const clang::MemberExpr *>>
+      fieldAccesses_;
   std::set<std::string> calledNames_;
   std::set<const clang::FunctionDecl *> initOnly_;
   std::set<const clang::FunctionDecl *> lifecycleOnly_;

@@ -4,11 +4,14 @@
 #include "../analysis/code_effects.h"
 #include "../analysis/expr_text.h"
 #include "../analysis/ownership.h"
+#include "../analysis/paths.h"
 #include "rule.h"
 
 #include <clang/AST/ParentMapContext.h>
 #include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/ASTMatchers/ASTMatchers.h>
+
+#include <memory>
 
 using namespace clang::ast_matchers;
 
@@ -122,6 +125,7 @@ BorrowedUse analyseUse(const clang::Expr *call, const clang::FunctionDecl *fn,
   uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
   unsigned windowEnd = 0;
   bool owned = false;
+  std::vector<const clang::DeclRefExpr *> window; // uses until it is owned
   for (const auto *ref : uses.refs) {
     unsigned at = model.offsetOf(ref->getBeginLoc());
     if (at <= fetch)
@@ -134,17 +138,33 @@ BorrowedUse analyseUse(const clang::Expr *call, const clang::FunctionDecl *fn,
     if (isNullTest(ref, p, ctx))
       continue;
     use.dereferenced = true;
-    if (!owned)
+    if (!owned) {
       windowEnd = at;
+      window.push_back(ref);
+    }
     if (takesOwnership(p))
       owned = true;
   }
+  // "Used after X" needs a path from the fetch through X to a use: a call
+  // on a branch that returns first (the error path) does not count.
+  std::unique_ptr<analysis::FunctionPaths> paths;
+  auto onAPathToAUse = [&](const clang::CallExpr *c, unsigned end) {
+    if (!paths)
+      paths = std::make_unique<analysis::FunctionPaths>(fn, ctx);
+    if (!paths->canReach(call, c))
+      return false;
+    for (const auto *ref : window)
+      if (model.offsetOf(ref->getBeginLoc()) > end && paths->canReach(c, ref))
+        return true;
+    return false;
+  };
   for (const auto *c : uses.calls) {
     // Calls that end before the last use; the call that uses it is the use.
     unsigned at = model.offsetOf(c->getBeginLoc());
     unsigned end = model.offsetOf(c->getEndLoc());
     if (at > fetch && end < windowEnd && c != call->IgnoreParenCasts() &&
-        analysis::mayRunPythonCode(c->getDirectCallee())) {
+        analysis::mayRunPythonCode(c->getDirectCallee()) &&
+        onAPathToAUse(c, end)) {
       use.runsCodeBeforeOwned = c->getDirectCallee()
                                     ? c->getDirectCallee()->getNameAsString()
                                     : "a call through a function pointer";

@@ -1,5 +1,6 @@
 // FT007: a method reads then writes fields of self with no critical section
 // on self and no lock.
+#include "../analysis/code_effects.h"
 #include "../analysis/expr_text.h"
 #include "rule.h"
 
@@ -148,6 +149,16 @@ Access accessOf(const clang::MemberExpr *me, clang::ASTContext &ctx) {
             continue;
           if (isSynchronisingCall(s))
             return Access::Atomic;
+          // &self->pairs handed to a helper: a write only if the helper,
+          // followed through the call graph, writes through it.
+          if (const auto *call = llvm::dyn_cast_or_null<clang::CallExpr>(s))
+            if (const auto *callee = call->getDirectCallee();
+                callee && callee->getDefinition())
+              for (unsigned i = 0; i < call->getNumArgs(); ++i)
+                if (call->getArg(i)->IgnoreParenCasts() == uo)
+                  return analysis::writesThroughParameter(callee, i)
+                             ? Access::ReadWrite
+                             : Access::Read;
           break;
         }
         return Access::ReadWrite;
