@@ -22,28 +22,8 @@ while [ $# -gt 0 ]; do
 done
 [ -x "$FTREADY" ] || { echo "build ftready first (scripts/bootstrap.sh)" >&2; exit 2; }
 
-# suite|package[|what a maintainer on Debian sets up: apt:PKG (a Debian
-# package the build needs, installed when missing), env:KEY=VALUE (the
-# project's own switch), build:COMMAND (passed as --build-cmd)]...
-# The settings are those of the project's Debian packaging (debian/rules),
-# where the upstream tree needs one to build here.
-SETUPTOOLS_VENDOR="$CACHE/python/3.13t-tsan/prefix/lib/python3.13t/site-packages/setuptools/_vendor"
-PROJECTS=(
-  "trixie|markupsafe"
-  "trixie|pyrsistent"
-  "trixie|python-xxhash|apt:libxxhash-dev|env:XXHASH_LINK_SO=1"
-  "trixie|python-multidict"
-  "trixie|python-msgpack"
-  "trixie|brotli"
-  "trixie|python-crcmod"
-  "trixie|python-rapidjson|apt:rapidjson-dev|build:\$PYTHON setup.py build_ext --inplace --rj-include-dir=/usr/include"
-  "trixie|python-pyahocorasick"
-  "trixie|python-crc32c"
-  "sid|python-zstandard|env:PYTHONPATH=$SETUPTOOLS_VENDOR"
-  "sid|python-regex"
-  "sid|python-ciso8601"
-  "sid|frozenlist"
-)
+# The projects and the Debian settings each needs: bench/real_projects.list.
+. "$ROOT/bench/real_projects_lib.sh"
 
 row() { # report.json wall rc -> table cells
   "$PY" - "$@" <<'PYEOF'
@@ -74,19 +54,9 @@ echo "| project | version | built | units compiled / scanned / parsed | modules 
 echo "|---|---|---|---|---|---|---|---|---|"
 tried=0; complete=0
 for p in "${PROJECTS[@]}"; do
-  IFS='|' read -r -a f <<<"$p"
-  suite=${f[0]} pkg=${f[1]}
-  if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " == *" $pkg "* ]]; then continue; fi
-  envs=(); build=()
-  for setting in "${f[@]:2}"; do
-    case "$setting" in
-      apt:*) dpkg -s "${setting#apt:}" >/dev/null 2>&1 ||
-               apt-get install -y -q "${setting#apt:}" >/dev/null 2>&1 ||
-               echo "  (could not install ${setting#apt:})" >&2 ;;
-      env:*) envs+=("${setting#env:}") ;;
-      build:*) build=(--build-cmd "${setting#build:}") ;;
-    esac
-  done
+  wanted "$(cut -d'|' -f2 <<<"$p")" ${ONLY[@]+"${ONLY[@]}"} || continue
+  project_setup "$p"
+  suite=$SUITE pkg=$PKG
   if ! dir=$(bash "$ROOT/scripts/fetch-sources.sh" "$suite" "$pkg" 2>/dev/null); then
     echo "| $pkg | | not downloadable from Debian $suite here | | | | | | |"
     continue
@@ -94,13 +64,12 @@ for p in "${PROJECTS[@]}"; do
   version=$(basename "$dir"); version=${version#"$pkg"-}
   tried=$((tried + 1))
   t0=$(date +%s)
-  env ${envs[@]+"${envs[@]}"} timeout --kill-after=30 1800 "$FTREADY" -q check "$dir" --budget "$BUDGET" \
-    ${build[@]+"${build[@]}"} -o "$OUT/$pkg" >"$OUT/$pkg.out" 2>"$OUT/$pkg.err"
+  env ${ENVS[@]+"${ENVS[@]}"} timeout --kill-after=30 1800 "$FTREADY" -q check "$dir" --budget "$BUDGET" \
+    ${BUILD[@]+"${BUILD[@]}"} -o "$OUT/$pkg" >"$OUT/$pkg.out" 2>"$OUT/$pkg.err"
   rc=$?
   wall=$(( $(date +%s) - t0 ))
   cells=$(row "$OUT/$pkg/report.json" "$wall" "$rc" 2>"$OUT/$pkg.gaps")
-  settings="${f[*]:2}"
-  echo "| $pkg | $version${settings:+ ($settings)} $cells"
+  echo "| $pkg | $version${SETTINGS:+ ($SETTINGS)} $cells"
   sed 's/^/  /' "$OUT/$pkg.gaps" >&2
   case "$cells" in *"| yes |") complete=$((complete + 1)) ;; esac
 done
