@@ -72,8 +72,8 @@ StressRun stress(const std::string &source, const std::string &module,
 TEST(Stress, EverySeededRaceIsReportedWithItsCFunction) {
   // One run, no retry. Races show only when threads overlap; a 20 s run
   // makes about a thousand rounds of 4 threads, and the benchmark
-  // bench/detection_rate.py measures how often a run misses (see its table
-  // in docs/benchmarks.md).
+  // bench/detection_rate.py measures how often a run misses (its figures
+  // are in docs/benchmarks.md).
   StressRun run =
       stress(corpus("cache_racy/ftcorpus_cache.c"), "ftcorpus_cache", "20s");
   ASSERT_FALSE(run.report.is_discarded()) << run.err;

@@ -56,6 +56,14 @@ fresh_tuple_reuse(PyObject *self, PyObject *unused)
     return t;
 }
 
+static PyObject *
+checked_owner(PyObject *self, PyObject *obj)
+{
+    /* a debug check, not logic that relies on the count */
+    assert(Py_REFCNT(obj) >= 1);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"append_in_place", append_in_place, METH_VARARGS, NULL},
     {"raw_count", raw_count, METH_O, NULL},
@@ -63,6 +71,7 @@ static PyMethodDef methods[] = {
     {"few_owners", few_owners, METH_O, NULL},
     {"report_count", report_count, METH_O, NULL},
     {"fresh_tuple_reuse", fresh_tuple_reuse, METH_NOARGS, NULL},
+    {"checked_owner", checked_owner, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -238,6 +238,10 @@ bool writesThroughParameter(const clang::FunctionDecl *fn, unsigned index,
 bool mayRunPythonCode(const clang::FunctionDecl *callee) {
   if (!callee)
     return true; // a call through a pointer: a callback
+  // Compiler builtins (__builtin_expect behind likely()/unlikely(),
+  // __builtin_memcpy...) are no calls into Python.
+  if (callee->getBuiltinID() != 0)
+    return false;
   std::string name = callee->getNameAsString();
   if (kNoPythonCode.count(name))
     return false;

@@ -75,6 +75,14 @@ void MacroRecorder::MacroExpands(const clang::Token &nameTok,
     out_.criticalSections.push_back(std::move(mark));
     return;
   }
+  // Debug-only checks: their condition is no logic the module relies on
+  // (and NDEBUG builds drop it).
+  if (name == "assert" || name == "_PyObject_ASSERT" ||
+      name == "_PyObject_ASSERT_WITH_MSG") {
+    out_.debugChecks.push_back(
+        {fileBegin(sm, range.getBegin()), fileEnd(sm, range.getEnd())});
+    return;
+  }
   if (!watched_.count(name))
     return;
   // PySequence_Fast_GET_ITEM expands to PyList_GET_ITEM: a watched macro in

@@ -22,9 +22,15 @@ struct MacroUse {
   std::vector<std::string> args; // raw argument text
 };
 
+// The file range of one expansion of a debug-only check (assert).
+struct DebugCheck {
+  clang::SourceLocation begin, end; // file locations
+};
+
 struct MacroRecord {
   std::vector<CriticalSectionMark> criticalSections;
   std::vector<MacroUse> apiMacros;
+  std::vector<DebugCheck> debugChecks;
 };
 
 // Where the first / last token of a range was written in the file. Unlike

@@ -218,6 +218,8 @@ public:
       pairLockEvents(fn, events);
     for (const auto *fn : m_.functions_)
       pairCriticalSectionMarks(fn, marks);
+    for (const auto &check : macros.debugChecks)
+      m_.debugChecks_.push_back({check.begin, check.end});
   }
 
   bool TraverseFunctionDecl(clang::FunctionDecl *fd) {
@@ -608,6 +610,17 @@ TuModel::extentsOf(const clang::FunctionDecl *fn) const {
   static const std::vector<LockExtent> none;
   auto it = extents_.find(fn->getCanonicalDecl());
   return it == extents_.end() ? none : it->second;
+}
+
+bool TuModel::isInDebugCheck(clang::SourceLocation loc) const {
+  const auto &sm = ctx_.getSourceManager();
+  clang::SourceLocation at = fileBegin(sm, loc);
+  for (const auto &[b, e] : debugChecks_)
+    if (sm.getFileID(b) == sm.getFileID(at) &&
+        sm.getFileOffset(b) <= sm.getFileOffset(at) &&
+        sm.getFileOffset(at) <= sm.getFileOffset(e))
+      return true;
+  return false;
 }
 
 std::vector<const CallSite *>

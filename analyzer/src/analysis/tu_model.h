@@ -133,6 +133,9 @@ public:
 
   const std::vector<LockExtent> &extentsOf(const clang::FunctionDecl *fn) const;
 
+  // Is `loc` inside an assert() (a debug-only check)?
+  bool isInDebugCheck(clang::SourceLocation loc) const;
+
   // Calls of `fn` made in this translation unit.
   std::vector<const CallSite *> callsOf(const clang::FunctionDecl *fn) const;
 
@@ -169,6 +172,8 @@ private:
   std::set<const clang::FunctionDecl *> addressTaken_;
   std::set<const clang::ParmVarDecl *> privateParams_;
   std::vector<CallSite> calls_;
+  std::vector<std::pair<clang::SourceLocation, clang::SourceLocation>>
+      debugChecks_; // file ranges
   std::map<const clang::FieldDecl *, std::vector<const clang::MemberExpr *>>
       fieldAccesses_;
   std::set<std::string> calledNames_;

@@ -96,6 +96,10 @@ private:
       const auto *cmp = comparisonAround(use.expr, ctx_.ast());
       if (!cmp || !comparesWithSmallCount(cmp, use.expr, ctx_.ast()))
         return;
+      // assert(Py_REFCNT(x) == 1): a debug check, not logic that relies on
+      // the count.
+      if (ctx_.model().isInDebugCheck(use.expr->getBeginLoc()))
+        return;
       // An object this call created and never handed out has no other
       // owner to race with: the count it reads is its own.
       if (!use.args.empty() && use.args[0] &&

@@ -1,7 +1,7 @@
 // FT001 "used after X" needs a path from X to a use of the borrowed value.
 // A call on a branch that returns first does not count, nor does an
-// accessor that cannot run Python code. Both sides: the same call on the
-// path to the use is still an error.
+// accessor or a compiler builtin (likely()) that cannot run Python code.
+// Both sides: the same call on the path to the use is still an error.
 #include <Python.h>
 
 static PyObject *
@@ -44,10 +44,25 @@ item_then_bytes(PyObject *self, PyObject *args)
     return PyTuple_Pack(2, item, n > 0 && p[0] ? Py_True : Py_False);
 }
 
+#define likely(x) __builtin_expect(!!(x), 1)
+
+static PyObject *
+item_if_likely(PyObject *self, PyObject *args)
+{
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "O", &list))
+        return NULL;
+    PyObject *item = PyList_GetItem(list, 0); // CHECK-MESSAGES: :22: warning: FT001 in item_if_likely: borrowed reference from PyList_GetItem(list) kept in 'item': without the GIL another thread can remove the item from 'list' and free it before it is used
+    if (likely(item != NULL))
+        return Py_NewRef(item);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"lookup_or_fail", lookup_or_fail, METH_VARARGS, NULL},
     {"lookup_then_format", lookup_then_format, METH_VARARGS, NULL},
     {"item_then_bytes", item_then_bytes, METH_VARARGS, NULL},
+    {"item_if_likely", item_if_likely, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
