@@ -16,12 +16,18 @@ PACKAGES=(
   libreadline-dev libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
   # compile_commands.json for real-code scans
   bear
+  # native stacks of hung stress children
+  gdb
   # the HTML report's rendering test (headless)
   chromium
+  # the SARIF validation test fetches Microsoft's SARIF Multitool with it
+  # (skipped below when an npm is already on PATH, e.g. Node's own)
+  npm
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
