@@ -126,9 +126,9 @@ const clang::Expr *loopCondition(const clang::Stmt *loop) {
   return nullptr;
 }
 
-class ParamUses : public clang::RecursiveASTVisitor<ParamUses> {
+class VarRefs : public clang::RecursiveASTVisitor<VarRefs> {
 public:
-  explicit ParamUses(const clang::ParmVarDecl *p) : p_(p) {}
+  explicit VarRefs(const clang::VarDecl *p) : p_(p) {}
   bool VisitDeclRefExpr(clang::DeclRefExpr *dre) {
     if (dre->getDecl() == p_)
       uses.push_back(dre);
@@ -137,7 +137,7 @@ public:
   std::vector<const clang::DeclRefExpr *> uses;
 
 private:
-  const clang::ParmVarDecl *p_;
+  const clang::VarDecl *p_;
 };
 
 const clang::Stmt *parentOf(const clang::Stmt *s, clang::ASTContext &ctx) {
@@ -150,6 +150,8 @@ bool isTransparent(const clang::Stmt *s) {
          llvm::isa<clang::ImplicitCastExpr>(s) ||
          llvm::isa<clang::CStyleCastExpr>(s);
 }
+
+bool writesThroughCopy(const clang::VarDecl *copy, int depth);
 
 // Is what `cur` designates (a pointer, or memory reached through it)
 // written by what surrounds it? `through`: `cur` is already memory the
@@ -192,8 +194,10 @@ bool writtenBy(const clang::Stmt *cur, bool through, clang::ASTContext &ctx,
                  llvm::cast<clang::Expr>(cur)->IgnoreParenCasts();
       if (bo->isAssignmentOp() && lhs)
         return through;
-      // Stored elsewhere (q = p): an alias we do not follow.
-      return bo->isAssignmentOp() && !through;
+      if (!bo->isAssignmentOp() || through)
+        return false;
+      // Copied (q = p): writes through the copy are writes through p.
+      return writesThroughCopy(referencedVar(bo->getLHS()), depth);
     }
     if (const auto *call = llvm::dyn_cast<clang::CallExpr>(p)) {
       if (through)
@@ -208,10 +212,39 @@ bool writtenBy(const clang::Stmt *cur, bool through, clang::ASTContext &ctx,
       return !through; // handed on: not followed
     return false;
   }
-  return !through; // a variable's initialiser (T *q = p): not followed
+  if (through)
+    return false;
+  // A variable's initialiser (T *q = p), or handed on where we cannot see.
+  auto parents = ctx.getParents(*cur);
+  const auto *var =
+      parents.empty() ? nullptr : parents[0].get<clang::VarDecl>();
+  return writesThroughCopy(var, depth);
+}
+
+// A local copy of the pointer: followed, a few copies deep. Anything else
+// (a global, a field) keeps it where we cannot see: a write.
+bool writesThroughCopy(const clang::VarDecl *copy, int depth) {
+  const auto *fn = copy && copy->hasLocalStorage()
+                       ? llvm::dyn_cast_or_null<clang::FunctionDecl>(
+                             copy->getParentFunctionOrMethod())
+                       : nullptr;
+  if (!fn || !fn->getBody() || depth > 4)
+    return true;
+  return writesThroughVariable(copy, fn->getBody(), depth + 1);
 }
 
 } // namespace
+
+bool writesThroughVariable(const clang::VarDecl *var, const clang::Stmt *body,
+                           int depth) {
+  VarRefs uses(var);
+  uses.TraverseStmt(const_cast<clang::Stmt *>(body));
+  clang::ASTContext &ctx = var->getASTContext();
+  for (const auto *use : uses.uses)
+    if (writtenBy(use, false, ctx, depth))
+      return true;
+  return false;
+}
 
 bool writesThroughParameter(const clang::FunctionDecl *fn, unsigned index,
                             int depth) {
@@ -226,13 +259,16 @@ bool writesThroughParameter(const clang::FunctionDecl *fn, unsigned index,
   }
   if (index >= def->getNumParams())
     return true;
-  ParamUses uses(def->getParamDecl(index));
-  uses.TraverseStmt(def->getBody());
-  clang::ASTContext &ctx = def->getASTContext();
-  for (const auto *use : uses.uses)
-    if (writtenBy(use, false, ctx, depth))
-      return true;
-  return false;
+  return writesThroughVariable(def->getParamDecl(index), def->getBody(), depth);
+}
+
+bool writesThroughLocal(const clang::VarDecl *var) {
+  const auto *fn = var ? llvm::dyn_cast_or_null<clang::FunctionDecl>(
+                             var->getParentFunctionOrMethod())
+                       : nullptr;
+  if (!fn || !fn->getBody() || !var->getType()->isPointerType())
+    return true;
+  return writesThroughVariable(var, fn->getBody(), 0);
 }
 
 bool mayRunPythonCode(const clang::FunctionDecl *callee) {

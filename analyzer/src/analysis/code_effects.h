@@ -22,6 +22,16 @@ bool mayRunPythonCode(const clang::FunctionDecl *callee);
 bool writesThroughParameter(const clang::FunctionDecl *fn, unsigned index,
                             int depth = 0);
 
+// Does `body` write through the pointer variable `var`, itself or through
+// the helpers it hands `var` to?
+bool writesThroughVariable(const clang::VarDecl *var, const clang::Stmt *body,
+                           int depth = 0);
+
+// Does the code of the function that declares the local pointer `var`
+// (`Group *g = &self->groups[i];`) write through it, itself or through the
+// helpers it hands `var` to?
+bool writesThroughLocal(const clang::VarDecl *var);
+
 // The for/while loop `access` iterates in: its `index` is a variable the
 // loop's condition tests. Null when it is not in such a loop.
 const clang::Stmt *iterationLoopOf(const clang::Stmt *access,

@@ -142,7 +142,22 @@ Access accessOf(const clang::MemberExpr *me, clang::ASTContext &ctx) {
         // Py_XSETREF/Py_CLEAR take &field and write through it.
         for (auto up = ctx.getParents(*uo); !up.empty();
              up = ctx.getParents(up[0])) {
+          // Group *g = &self->groups[i]: a write only if the function
+          // writes through g.
+          if (const auto *vd = up[0].get<clang::VarDecl>())
+            return vd->hasLocalStorage() && !analysis::writesThroughLocal(vd)
+                       ? Access::Read
+                       : Access::ReadWrite;
           const auto *s = up[0].get<clang::Stmt>();
+          if (const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(s);
+              bo && bo->getOpcode() == clang::BO_Assign &&
+              bo->getRHS()->IgnoreParenCasts() == uo) {
+            const clang::VarDecl *vd = analysis::referencedVar(bo->getLHS());
+            return vd && vd->hasLocalStorage() &&
+                           !analysis::writesThroughLocal(vd)
+                       ? Access::Read
+                       : Access::ReadWrite;
+          }
           if (s && (llvm::isa<clang::ImplicitCastExpr>(s) ||
                     llvm::isa<clang::CStyleCastExpr>(s) ||
                     llvm::isa<clang::ParenExpr>(s)))

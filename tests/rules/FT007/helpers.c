@@ -1,7 +1,8 @@
 // FT007 and state handed to helpers: passing &self->pairs to a helper is a
 // write only if the helper, followed through the call graph, writes through
 // it. A length slot that only reads stays quiet; a method whose helper
-// grows the list reads then writes it.
+// grows the list reads then writes it. The same for a local pointer to the
+// field (`pair_list *list = &self->pairs;`).
 #include <Python.h>
 
 typedef struct {
@@ -67,9 +68,32 @@ md_add(PyObject *op, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+static PyObject *
+md_capacity(PyObject *op, PyObject *unused)
+{
+    MultiDict *self = (MultiDict *)op;
+    const pair_list *list = &self->pairs; /* only read through */
+    const Py_ssize_t *capacity = &list->capacity; /* a copy, read too */
+    return PyLong_FromSsize_t(*capacity);
+}
+
+static PyObject *
+md_reset(PyObject *op, PyObject *unused)
+{
+    MultiDict *self = (MultiDict *)op;
+    pair_list *list;
+    if (self->pairs.size == 0)
+        Py_RETURN_NONE;
+    list = &self->pairs; // CHECK-MESSAGES: :13: warning: FT007 in md_reset: 'md_reset' reads then writes self->pairs with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    list->size = 0;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef md_methods[] = {
     {"free", md_free, METH_NOARGS, NULL},
     {"add", md_add, METH_NOARGS, NULL},
+    {"capacity", md_capacity, METH_NOARGS, NULL},
+    {"reset", md_reset, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
