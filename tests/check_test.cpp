@@ -66,7 +66,9 @@ nlohmann::json comparable(nlohmann::json j) {
 
 TEST(Check, RacyModuleGivesTheGoldenReport) {
   std::string out = scratch("racy");
-  auto r = check({corpus("cache_racy"), "--budget", "30s", "-o", out});
+  // 4 threads, as in the golden (the default depends on the cores).
+  auto r = check(
+      {corpus("cache_racy"), "--budget", "30s", "--threads", "4", "-o", out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   for (const char *f : {"report.json", "report.sarif", "report.md",
                         "report.html", "junit.xml", "findings.jsonl"})

@@ -247,20 +247,27 @@ TEST(WorkDir, OrphansOfDeadProcessesAreRemoved) {
   std::string deadPid = gone.out.substr(0, gone.out.find('\n'));
   fs::path tmp = fs::temp_directory_path();
   // Any ftready folder of a dead process goes, whatever it was for (a
-  // killed check leaves a stress run's folder too); a live one stays.
-  fs::path orphan = tmp / ("ftready-orphantest-" + deadPid + "-abcdef");
-  fs::path otherKind = tmp / ("ftready-otherkind-" + deadPid + "-ghijkl");
+  // killed check leaves a stress run's folder too); a live one stays, and
+  // so does a folder that only looks like one (a user's report folder).
+  fs::path orphan = tmp / ("ftready-check-" + deadPid + "-abcdef");
+  fs::path otherKind = tmp / ("ftready-run-" + deadPid + "-ghijkl");
   fs::path alive =
-      tmp / ("ftready-orphantest-" + std::to_string(::getpid()) + "-abcdef");
-  fs::create_directories(orphan / "tree");
-  fs::create_directories(otherKind);
-  fs::create_directories(alive);
+      tmp / ("ftready-check-" + std::to_string(::getpid()) + "-abcdef");
+  fs::path lookalike = tmp / ("ftready-report-" + deadPid + "-06-01");
+  fs::path notMkdtemp = tmp / ("ftready-check-" + deadPid + "-keep");
+  for (const auto &p :
+       {orphan / "tree", otherKind, alive, lookalike, notMkdtemp})
+    fs::create_directories(p);
   {
-    WorkDir w("ftready-orphantest");
+    WorkDir w("ftready-scan");
     EXPECT_FALSE(fs::exists(orphan));
     EXPECT_FALSE(fs::exists(otherKind));
     EXPECT_TRUE(fs::exists(alive));
+    EXPECT_TRUE(fs::exists(lookalike));
+    EXPECT_TRUE(fs::exists(notMkdtemp));
   }
+  fs::remove_all(lookalike);
+  fs::remove_all(notMkdtemp);
   fs::remove_all(alive);
 }
 

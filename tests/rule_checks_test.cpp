@@ -46,9 +46,16 @@ std::vector<Expectation> expectationsIn(const std::string &path,
   unsigned n = 0;
   for (std::string line; std::getline(in, line);) {
     ++n;
+    static const std::regex nearMiss(R"(CHECK[-_ ]?MESSAGES?\b)",
+                                     std::regex::icase);
     size_t at = line.find("CHECK-MESSAGES:");
-    if (at == std::string::npos)
+    if (at == std::string::npos) {
+      // A misspelt expectation would silently expect nothing.
+      if (std::regex_search(line, nearMiss))
+        ADD_FAILURE() << relative << ":" << n
+                      << ": misspelt expectation: " << line;
       continue;
+    }
     std::smatch m;
     std::string rest = line.substr(at);
     if (!std::regex_match(rest, m, check)) {

@@ -155,11 +155,21 @@ bool writesThroughCopy(const clang::VarDecl *copy, int depth);
 
 // Is what `cur` designates (a pointer, or memory reached through it)
 // written by what surrounds it? `through`: `cur` is already memory the
-// pointer reaches (p->x, *p, p[i]), not the pointer itself.
+// pointer reaches (p->x, *p, p[i]), not the pointer itself. Where the
+// pointer goes somewhere not followed, it is taken as written.
 bool writtenBy(const clang::Stmt *cur, bool through, clang::ASTContext &ctx,
                int depth) {
+  auto same = [](const clang::Expr *e, const clang::Stmt *s) {
+    return e && e->IgnoreParenCasts() ==
+                    llvm::cast<clang::Expr>(s)->IgnoreParenCasts();
+  };
   for (const clang::Stmt *p = parentOf(cur, ctx); p;
        cur = p, p = parentOf(p, ctx)) {
+    if (const auto *ic = llvm::dyn_cast<clang::ImplicitCastExpr>(p)) {
+      if (ic->getCastKind() == clang::CK_ArrayToPointerDecay)
+        through = false; // list->items: a pointer into the memory again
+      continue;
+    }
     if (isTransparent(p))
       continue;
     if (const auto *me = llvm::dyn_cast<clang::MemberExpr>(p)) {
@@ -170,54 +180,76 @@ bool writtenBy(const clang::Stmt *cur, bool through, clang::ASTContext &ctx,
       return false;
     }
     if (const auto *as = llvm::dyn_cast<clang::ArraySubscriptExpr>(p)) {
-      if (as->getBase()->IgnoreParenCasts() !=
-          llvm::cast<clang::Expr>(cur)->IgnoreParenCasts())
+      if (!same(as->getBase(), cur))
         return false; // used as an index
       through = true;
       continue;
     }
     if (const auto *uo = llvm::dyn_cast<clang::UnaryOperator>(p)) {
-      if (uo->getOpcode() == clang::UO_Deref) {
+      switch (uo->getOpcode()) {
+      case clang::UO_Deref:
         through = true;
         continue;
-      }
-      if (uo->isIncrementDecrementOp())
-        return through;
-      if (uo->getOpcode() == clang::UO_AddrOf) {
+      case clang::UO_AddrOf:
         through = false; // &p->x: a pointer again
         continue;
+      case clang::UO_LNot:
+        return false;
+      default:
+        return uo->isIncrementDecrementOp() ? through : !through;
       }
-      return false;
     }
     if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(p)) {
-      bool lhs = bo->getLHS()->IgnoreParenCasts() ==
-                 llvm::cast<clang::Expr>(cur)->IgnoreParenCasts();
-      if (bo->isAssignmentOp() && lhs)
+      if (bo->isAssignmentOp() && same(bo->getLHS(), cur))
         return through;
-      if (!bo->isAssignmentOp() || through)
-        return false;
-      // Copied (q = p): writes through the copy are writes through p.
-      return writesThroughCopy(referencedVar(bo->getLHS()), depth);
+      if (bo->isComparisonOp() || bo->isLogicalOp() || through)
+        return false; // a test, or a value read from the memory
+      if (bo->isAdditiveOp())
+        continue; // p + i: the same memory
+      if (bo->getOpcode() == clang::BO_Assign)
+        // Copied (q = p): writes through the copy are writes through p.
+        return writesThroughCopy(referencedVar(bo->getLHS()), depth);
+      return true;
     }
+    if (const auto *co = llvm::dyn_cast<clang::ConditionalOperator>(p)) {
+      if (same(co->getCond(), cur))
+        return false;
+      continue; // c ? p : q is p
+    }
+    if (const auto *mc = llvm::dyn_cast<clang::CXXMemberCallExpr>(p))
+      if (same(mc->getImplicitObjectArgument(), cur)) {
+        const auto *m = mc->getMethodDecl();
+        return !m || !m->isConst(); // p->vec.push_back(x)
+      }
+    if (const auto *oc = llvm::dyn_cast<clang::CXXOperatorCallExpr>(p))
+      if (oc->getNumArgs() > 0 && same(oc->getArg(0), cur)) {
+        const auto *m =
+            llvm::dyn_cast_or_null<clang::CXXMethodDecl>(oc->getDirectCallee());
+        return !m || !m->isConst(); // p->map[k] = v, p->s = "x"
+      }
     if (const auto *call = llvm::dyn_cast<clang::CallExpr>(p)) {
       if (through)
         return false; // a value read from the memory, passed on
       for (unsigned i = 0; i < call->getNumArgs(); ++i)
-        if (call->getArg(i)->IgnoreParenCasts() ==
-            llvm::cast<clang::Expr>(cur)->IgnoreParenCasts())
+        if (same(call->getArg(i), cur))
           return writesThroughParameter(call->getDirectCallee(), i, depth + 1);
       return false; // the callee expression
     }
-    if (llvm::isa<clang::ReturnStmt>(p) || llvm::isa<clang::DeclStmt>(p))
-      return !through; // handed on: not followed
-    return false;
+    if (llvm::isa<clang::IfStmt>(p) || llvm::isa<clang::WhileStmt>(p) ||
+        llvm::isa<clang::DoStmt>(p) || llvm::isa<clang::ForStmt>(p) ||
+        llvm::isa<clang::UnaryExprOrTypeTraitExpr>(p) ||
+        llvm::isa<clang::CompoundStmt>(p))
+      return false;  // a condition, sizeof, or an expression statement
+    return !through; // handed on (return, an initialiser list...): not followed
   }
-  if (through)
-    return false;
-  // A variable's initialiser (T *q = p), or handed on where we cannot see.
   auto parents = ctx.getParents(*cur);
   const auto *var =
       parents.empty() ? nullptr : parents[0].get<clang::VarDecl>();
+  if (through)
+    // T &r = p->x binds a reference that may write it.
+    return var && var->getType()->isReferenceType() &&
+           !var->getType().getNonReferenceType().isConstQualified();
+  // A variable's initialiser (T *q = p), or handed on where we cannot see.
   return writesThroughCopy(var, depth);
 }
 

@@ -4,6 +4,8 @@
 
 #include <clang/AST/ParentMapContext.h>
 #include <clang/AST/RecursiveASTVisitor.h>
+#include <clang/Basic/SourceManager.h>
+#include <clang/Lex/Lexer.h>
 
 #include <set>
 
@@ -145,6 +147,32 @@ bool isFreshValue(const clang::Expr *e, const TuModel &model) {
 // Helpers are followed this many calls deep.
 constexpr int kMaxDepth = 4;
 
+// Is `loc` inside an expansion of the macro `name`?
+bool insideMacro(clang::SourceLocation loc, const char *name,
+                 const clang::ASTContext &ctx) {
+  const auto &sm = ctx.getSourceManager();
+  for (int i = 0; loc.isMacroID() && i < 16; ++i) {
+    if (clang::Lexer::getImmediateMacroName(loc, sm, ctx.getLangOpts()) == name)
+      return true;
+    loc = sm.getImmediateMacroCallerLoc(loc);
+  }
+  return false;
+}
+
+// The address of a field taken (&b.list, &p->inner): something may store
+// through it. Py_CLEAR's own &field only stores NULL.
+bool fieldAddressTaken(const clang::MemberExpr *member,
+                       clang::ASTContext &ctx) {
+  const auto *addr = llvm::dyn_cast_or_null<clang::UnaryOperator>(
+      parentStmtIgnoringCasts(member, ctx));
+  return addr && addr->getOpcode() == clang::UO_AddrOf &&
+         !insideMacro(addr->getBeginLoc(), "Py_CLEAR", ctx);
+}
+
+// An initialiser that puts nothing shared in the struct: pointers NULL or
+// fresh, anything else a plain value.
+bool isFreshInitialiser(const clang::Expr *init, const TuModel &model);
+
 // Is the struct pointer `fn`'s parameter `index` used only to reach fields,
 // compared, or passed on to helpers of this TU that do the same? Then the
 // struct it points to is not kept anywhere by this call.
@@ -163,7 +191,8 @@ bool pointerStaysInCall(const clang::FunctionDecl *fn, unsigned index,
   for (const auto *use : uses.uses) {
     const clang::Stmt *parent = parentStmtIgnoringCasts(use, ctx);
     if (const auto *me = llvm::dyn_cast_or_null<clang::MemberExpr>(parent)) {
-      if (me->getBase()->IgnoreParenCasts() == use)
+      if (me->getBase()->IgnoreParenCasts() == use &&
+          !fieldAddressTaken(me, ctx))
         continue;
       return false;
     }
@@ -201,14 +230,20 @@ bool localStructStaysInCall(const clang::VarDecl *var,
       llvm::isa<clang::ParmVarDecl>(var) || !isRecord(var->getType()) ||
       depth > kMaxDepth)
     return false;
+  if (var->hasInit() && !isFreshInitialiser(var->getInit(), model))
+    return false; // Buffer b = *other; Buffer b = {.list = self->cache};
   VarUses uses(var);
   uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
   clang::ASTContext &ctx = model.context();
   for (const auto *use : uses.uses) {
     const clang::Stmt *parent = parentStmtIgnoringCasts(use, ctx);
-    if (llvm::isa_and_nonnull<clang::MemberExpr>(parent) ||
-        llvm::isa_and_nonnull<clang::UnaryExprOrTypeTraitExpr>(parent))
-      continue; // buffer.list, sizeof buffer
+    if (const auto *me = llvm::dyn_cast_or_null<clang::MemberExpr>(parent)) {
+      if (fieldAddressTaken(me, ctx))
+        return false; // PyArg_ParseTuple(args, "O", &b.list)
+      continue;       // buffer.list
+    }
+    if (llvm::isa_and_nonnull<clang::UnaryExprOrTypeTraitExpr>(parent))
+      continue; // sizeof buffer
     const auto *addr = llvm::dyn_cast_or_null<clang::UnaryOperator>(parent);
     if (!addr || addr->getOpcode() != clang::UO_AddrOf)
       return false;
@@ -233,7 +268,9 @@ bool localStructStaysInCall(const clang::VarDecl *var,
 bool parameterIsPrivateStruct(const clang::ParmVarDecl *param,
                               const clang::FunctionDecl *fn,
                               const TuModel &model, int depth) {
-  if (!param || !isPointerToRecord(param->getType()) || depth > kMaxDepth ||
+  // Every caller must be in view: a function other files can call is not.
+  if (!param || !fn || !isPointerToRecord(param->getType()) ||
+      depth > kMaxDepth || fn->isExternallyVisible() ||
       model.roleOf(fn) != Role::None || model.isAddressTaken(fn))
     return false;
   unsigned index = param->getFunctionScopeIndex();
@@ -262,6 +299,29 @@ bool parameterIsPrivateStruct(const clang::ParmVarDecl *param,
   return true;
 }
 
+bool isFreshInitialiser(const clang::Expr *init, const TuModel &model) {
+  init = init->IgnoreImplicit();
+  if (llvm::isa<clang::ImplicitValueInitExpr>(init))
+    return true;
+  const auto *list = llvm::dyn_cast<clang::InitListExpr>(init);
+  if (!list)
+    return false; // a copy of another struct, a call's result
+  if (!list->isSemanticForm() && list->getSemanticForm())
+    list = list->getSemanticForm();
+  for (const clang::Expr *e : list->inits()) {
+    if (!e)
+      continue;
+    const clang::Expr *inner = e->IgnoreImplicit();
+    if (llvm::isa<clang::InitListExpr>(inner)) {
+      if (!isFreshInitialiser(inner, model))
+        return false;
+    } else if (e->getType()->isPointerType() && !isFreshValue(e, model)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Does every store into `field`, anywhere in the TU, put a fresh object in
 // it, and does no access hand the object on?
 bool fieldHoldsOnlyFreshObjects(const clang::FieldDecl *field,
@@ -278,7 +338,8 @@ bool fieldHoldsOnlyFreshObjects(const clang::FieldDecl *field,
       stored = true;
       continue;
     }
-    if (publishes(access, ctx))
+    // &b.list handed to PyArg_ParseTuple or Py_SETREF stores anything.
+    if (fieldAddressTaken(access, ctx) || publishes(access, ctx))
       return false;
   }
   return stored;

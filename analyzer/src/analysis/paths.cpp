@@ -50,7 +50,7 @@ bool FunctionPaths::canReach(const clang::Stmt *from,
       return true;
     // Later in the same block: only round a loop, back to this block.
     for (const auto &succ : a->succs())
-      if (succ && reach_->isReachable(succ, a))
+      if (succ && (succ == a || reach_->isReachable(succ, a)))
         return true;
     return false;
   }

@@ -702,10 +702,12 @@ std::set<std::string> TuModel::locksHeldAt(const clang::FunctionDecl *fn,
     if (ext.kind == LockExtent::Kind::CriticalSection)
       for (const auto &o : ext.objects)
         out.insert("critical section on '" + o + "'");
+    else if (ext.ownerIsObject)
+      continue; // one object's mutex: two objects, two locks
     else if (!ext.objects.empty())
       out.insert(ext.objects.front());
     else
-      out.insert("a scoped lock in '" + fn->getNameAsString() + "'");
+      out.insert("a scoped lock in " + fn->getNameAsString());
   }
   if (auto it = alwaysLocked_.find(fn->getCanonicalDecl());
       it != alwaysLocked_.end()) {
@@ -822,10 +824,12 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
         lockedObjects.insert(ext.objects.begin(), ext.objects.end());
         continue;
       }
-      if (!ext.objects.empty())
-        here.mutexes.insert(ext.objects.front());
-      if (!ext.owner.empty())
+      // A Python object's mutex locks that object (followed through the
+      // arguments below), not whatever the helper touches.
+      if (ext.ownerIsObject)
         lockedObjects.insert(ext.owner);
+      else if (!ext.objects.empty())
+        here.mutexes.insert(ext.objects.front());
     }
   if (auto it = alwaysLocked_.find(s.caller); it != alwaysLocked_.end()) {
     lockedObjects.insert(it->second.objects.begin(), it->second.objects.end());

@@ -100,9 +100,11 @@ public:
   bool isLockedAt(const clang::FunctionDecl *fn, clang::SourceLocation loc,
                   const std::string &object) const;
 
-  // The locks held at `loc` in `fn`, each by name: a mutex's canonical text
-  // ("&table_lock"), a critical section's "critical section on 'x'", and
-  // the mutexes every caller of a helper holds. Two writes of one global
+  // The locks held at `loc` in `fn` that can guard a global, each by name: a
+  // mutex's canonical text ("&table_lock"), a critical section's "critical
+  // section on 'x'", and the mutexes every caller of a helper holds. A
+  // Python object's own mutex (&self->mutex) is not one: each object has
+  // its own. Two writes of one global
   // exclude each other only if their sets share a lock.
   std::set<std::string> locksHeldAt(const clang::FunctionDecl *fn,
                                     clang::SourceLocation loc) const;

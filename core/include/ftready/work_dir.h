@@ -10,8 +10,9 @@ namespace ftready {
 
 class WorkDir {
 public:
-  // `prefix` starts with "ftready-" and names what the folder is for
-  // ("ftready-check"). Throws std::system_error when no folder can be made.
+  // `prefix` is "ftready-" and what the folder is for: check, run, build,
+  // stress or scan (removeOrphanedWorkDirs knows only these). Throws
+  // std::system_error when no folder can be made.
   explicit WorkDir(const std::string &prefix);
   ~WorkDir();
   WorkDir(const WorkDir &) = delete;
@@ -23,7 +24,8 @@ private:
   std::string path_;
 };
 
-// Removes /tmp/ftready-<kind>-<pid>-* folders whose process is gone.
+// Removes the user's /tmp/ftready-<kind>-<pid>-XXXXXX folders, of ftready's
+// own kinds, whose process is gone.
 void removeOrphanedWorkDirs();
 
 } // namespace ftready

@@ -97,10 +97,29 @@ leaky(PyObject *self, PyObject *unused)
     return Py_XNewRef(item);
 }
 
+/* A local struct whose field PyArg_ParseTuple fills with the caller's
+   object: shared, whatever the struct is. */
+
+typedef struct {
+    PyObject *seq;
+} Args;
+
+static PyObject *
+parsed_first(PyObject *self, PyObject *args)
+{
+    Args a;
+    a.seq = NULL;
+    if (!PyArg_ParseTuple(args, "O", &a.seq))
+        return NULL;
+    PyObject *first = PyList_GetItem(a.seq, 0); // CHECK-MESSAGES: :23: warning: FT001 in parsed_first: borrowed reference from PyList_GetItem(a.seq) kept in 'first': without the GIL another thread can remove the item from 'a.seq' and free it before it is used
+    return Py_XNewRef(first);
+}
+
 static PyMethodDef methods[] = {
     {"compress", compress, METH_NOARGS, NULL},
     {"shared_start", shared_start, METH_NOARGS, NULL},
     {"leaky", leaky, METH_NOARGS, NULL},
+    {"parsed_first", parsed_first, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

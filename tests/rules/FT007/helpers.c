@@ -8,6 +8,7 @@
 typedef struct {
     Py_ssize_t size;
     Py_ssize_t capacity;
+    Py_ssize_t marks[8];
 } pair_list;
 
 typedef struct {
@@ -41,6 +42,19 @@ pair_list_add(pair_list *list)
         return -1;
     list->size++;
     return 0;
+}
+
+static void
+pair_list_unmark(pair_list *list)
+{
+    memset(list->marks, 0, sizeof list->marks); /* an array field, decayed */
+}
+
+static void
+pair_list_mark(pair_list *list, Py_ssize_t i)
+{
+    Py_ssize_t *mark = list->marks + (i & 7); /* pointer arithmetic */
+    *mark = 1;
 }
 
 static Py_ssize_t
@@ -89,11 +103,31 @@ md_reset(PyObject *op, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+static PyObject *
+md_unmark(PyObject *op, PyObject *unused)
+{
+    MultiDict *self = (MultiDict *)op;
+    if (self->pairs.size == 0)
+        Py_RETURN_NONE;
+    pair_list_unmark(&self->pairs); // CHECK-MESSAGES: :23: warning: FT007 in md_unmark: 'md_unmark' reads then writes self->pairs with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+md_mark(PyObject *op, PyObject *unused)
+{
+    MultiDict *self = (MultiDict *)op;
+    pair_list_mark(&self->pairs, self->pairs.size); // CHECK-MESSAGES: :21: warning: FT007 in md_mark: 'md_mark' reads then writes self->pairs with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef md_methods[] = {
     {"free", md_free, METH_NOARGS, NULL},
     {"add", md_add, METH_NOARGS, NULL},
     {"capacity", md_capacity, METH_NOARGS, NULL},
     {"reset", md_reset, METH_NOARGS, NULL},
+    {"unmark", md_unmark, METH_NOARGS, NULL},
+    {"mark", md_mark, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

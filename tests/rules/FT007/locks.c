@@ -36,6 +36,23 @@ node_follow(PyObject *op, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+static void
+node_add_one(Node *node)
+{
+    node->total = node->total + 1; // CHECK-MESSAGES: :5: warning: FT007 in node_add_one: 'node_add_one' reads then writes node->total with no critical section on 'node': two threads sharing the object can interleave and corrupt it
+}
+
+static PyObject *
+node_absorb_by_helper(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    Node *other = (Node *)arg;
+    PyMutex_Lock(&other->mutex);
+    node_add_one(self); /* the helper runs under other's mutex, not self's */
+    PyMutex_Unlock(&other->mutex);
+    Py_RETURN_NONE;
+}
+
 /* ---- not hazards ---- */
 
 static PyObject *
@@ -73,6 +90,7 @@ node_merge(PyObject *op, PyObject *arg)
 static PyMethodDef node_methods[] = {
     {"absorb", node_absorb, METH_O, NULL},
     {"follow", node_follow, METH_O, NULL},
+    {"absorb_by_helper", node_absorb_by_helper, METH_O, NULL},
     {"bump", node_bump, METH_NOARGS, NULL},
     {"register", node_register, METH_NOARGS, NULL},
     {"merge", node_merge, METH_O, NULL},
