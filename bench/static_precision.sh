@@ -66,6 +66,7 @@ for p in "${PROJECTS[@]}"; do
     continue
   fi
   t0=$(date +%s)
+  rm -f "$OUT/$PKG.json" # never a previous run's report
   env ${ENVS[@]+"${ENVS[@]}"} timeout --kill-after=30 1800 "$FTREADY" -q scan --no-cache \
     --from-build "$dir" ${BUILD[@]+"${BUILD[@]}"} --root "$dir" --format json \
     -o "$OUT/$PKG.json" >"$OUT/$PKG.out" 2>&1
