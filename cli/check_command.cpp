@@ -70,6 +70,12 @@ void applyConfig(const std::string &project, CheckArgs &a,
                            cfg->exclude_modules.end());
   if (cfg->build_cmd && given.build_cmd.empty())
     a.build_cmd = *cfg->build_cmd;
+  if (cfg->python && given.python.empty()) {
+    const std::string &p = *cfg->python;
+    a.python = p.find('/') == std::string::npos || fs::path(p).is_absolute()
+                   ? p
+                   : (fs::path(project) / p).string();
+  }
   a.include_vendored = a.include_vendored || cfg->include_vendored;
   for (const auto &[rule, level] : cfg->severity)
     a.severity[rule] = level;
@@ -142,7 +148,7 @@ modulesToStress(const project::ProjectBuild &b, const CheckArgs &a,
 
 analyzer::ScanOptions scanOptionsFor(const project::ProjectBuild &b,
                                      const CheckArgs &a,
-                                     const Interpreter &release) {
+                                     const Interpreter &python) {
   analyzer::ScanOptions so;
   project::ScanPlan plan = project::scanPlan(b);
   if (!plan.files.empty()) {
@@ -154,7 +160,7 @@ analyzer::ScanOptions scanOptionsFor(const project::ProjectBuild &b,
     // Nothing compiled: the sources with the interpreter's headers, so the
     // report still shows what can be seen (the verdict cannot be READY).
     so.paths = a.paths;
-    so.python_include = release.include_dir;
+    so.python_include = python.include_dir;
     so.root = a.project;
   }
   so.extra_args = a.extra_args;
@@ -292,14 +298,20 @@ int Commands::check() {
       return kUsageError;
     }
   }
-  std::string why;
-  auto tsan = resolveInterpreter(a.python, &why);
-  auto release = resolveInterpreter("3.13t", &why);
-  if (!tsan || !release) {
-    std::cerr << "ftready: error: no usable interpreter: " << why
-              << " (run scripts/toolchain.sh)\n";
+  if (a.python.empty())
+    a.python = "3.13t-tsan";
+  std::string why, warning;
+  auto tsan = resolveInterpreter(a.python, &why, &warning);
+  if (!tsan) {
+    std::cerr << "ftready: error: no usable interpreter: " << why << "\n";
     return kUsageError;
   }
+  if (!warning.empty())
+    log_->warn("{}", warning);
+  if (!tsan->tsan)
+    log_->warn("{} is not built with ThreadSanitizer: data races will not "
+               "be looked for; {}",
+               tsan->path, howToGetTsanBuild());
   ReportFolder out(a.output);
   std::string err;
   if (!out.open(&err)) {
@@ -313,6 +325,9 @@ int Commands::check() {
   reports::Readiness facts;
   facts.evidence_tracked = true;
   facts.races_detectable = tsan->tsan;
+  facts.interpreter = "CPython " + tsan->version + " free-threaded" +
+                      (tsan->tsan ? ", ThreadSanitizer" : "") + " (" +
+                      tsan->path + ")";
   facts.module = a.module;
 
   // 1. The project's own build, once, with every compiler call recorded; it
@@ -352,7 +367,7 @@ int Commands::check() {
     // A build that succeeded compiling nothing has nothing to scan; one that
     // failed is scanned with default flags, for what can be seen.
     if (!(built.ok && plan.files.empty()))
-      scanned = analyzer::scan(scanOptionsFor(built, a, *release));
+      scanned = analyzer::scan(scanOptionsFor(built, a, *tsan));
   } catch (const analyzer::UsageError &e) {
     if (built.units.empty()) {
       summary.diagnostics.push_back({a.project, e.what()});

@@ -111,6 +111,9 @@ void Commands::registerAll(CLI::App &app) {
                "also the optional 3.14t pair");
   tc->add_option("--flavour", toolchain_.flavours,
                  "3.13t, 3.13t-tsan, 3.14t, 3.14t-tsan");
+  tc->add_option("--cpython-source", toolchain_.cpython_source,
+                 "build the pair (release and TSan) from this CPython source "
+                 "tarball or folder, 3.13 or newer, instead of Debian's");
 
   auto *rep = app.add_subcommand(
       "report", "re-render or merge report.json / findings.jsonl files");
@@ -257,11 +260,16 @@ int Commands::toolchain() {
     std::cerr << "ftready: error: " << e.what() << "\n";
     return kUsageError;
   }
-  if (toolchain_.build || toolchain_.rebuild) {
+  if (toolchain_.build || toolchain_.rebuild ||
+      !toolchain_.cpython_source.empty()) {
     std::vector<std::string> argv = {"bash", FTREADY_SOURCE_DIR
                                      "/scripts/toolchain.sh"};
     if (toolchain_.rebuild)
       argv.push_back("--rebuild");
+    if (!toolchain_.cpython_source.empty()) {
+      argv.push_back("--cpython-source");
+      argv.push_back(fs::absolute(toolchain_.cpython_source).string());
+    }
     if (toolchain_.with_314)
       argv.push_back("--with-3.14");
     for (const auto &f : toolchain_.flavours) {
@@ -269,8 +277,12 @@ int Commands::toolchain() {
       argv.push_back(f);
     }
     std::string cmd;
-    for (const auto &a : argv)
-      cmd += "'" + a + "' ";
+    for (const auto &a : argv) {
+      cmd += "'";
+      for (char c : a)
+        cmd += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      cmd += "' ";
+    }
     int rc = std::system(cmd.c_str());
     if (rc != 0)
       return WIFEXITED(rc) ? WEXITSTATUS(rc) : kInternalError;
@@ -317,20 +329,12 @@ int Commands::scan() {
   }
   std::optional<Interpreter> in;
   if (opts.compile_commands_dir.empty() || !scan_.from_build.empty()) {
-    std::string python = scan_.python;
-    if (python.empty()) {
-      try {
-        python = managedInterpreterPath(cacheDirectory(), "3.13t");
-      } catch (const std::exception &e) {
-        std::cerr << "ftready: error: " << e.what() << "\n";
-        return kUsageError;
-      }
-    }
+    std::string python = scan_.python.empty() ? "3.13t" : scan_.python;
     std::string why;
-    in = probeInterpreter(python, &why);
+    in = resolveInterpreter(python, &why);
     if (!in) {
       std::cerr << "ftready: error: no usable interpreter for headers: " << why
-                << " (run scripts/toolchain.sh, or pass --python or -p)\n";
+                << " (or give -p with a compile_commands.json)\n";
       return kUsageError;
     }
     opts.python_include = in->include_dir;
@@ -497,23 +501,53 @@ std::string shimSummary(const stress::StressSummary &s, bool on) {
 
 } // namespace
 
-std::string setuptoolsDirectory() {
-  // scripts/toolchain.sh installs Debian's setuptools wheel into the
-  // managed 3.13t; it is pure Python, usable by the -tsan flavour too.
-  auto dir = fs::path(managedInterpreterPath(cacheDirectory(), "3.13t"))
-                 .parent_path()
-                 .parent_path() /
-             "lib" / "python3.13t" / "site-packages";
-  return dir.string();
+bool isManagedFlavour(const std::string &flavourOrPath) {
+  const auto &all = managedFlavours();
+  return std::find(all.begin(), all.end(), flavourOrPath) != all.end();
 }
 
 std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
-                                              std::string *why) {
+                                              std::string *why,
+                                              std::string *warning) {
   std::string path = flavourOrPath;
-  for (const auto &f : managedFlavours())
-    if (f == flavourOrPath)
-      path = managedInterpreterPath(cacheDirectory(), f);
-  return probeInterpreter(path, why);
+  if (isManagedFlavour(flavourOrPath)) {
+    try {
+      path = managedInterpreterPath(cacheDirectory(), flavourOrPath);
+    } catch (const std::exception &e) {
+      *why = e.what();
+      return std::nullopt;
+    }
+    if (!fs::exists(path)) {
+      *why = "the managed " + flavourOrPath + " is not built (" + path +
+             " is missing): run `ftready toolchain --build` or "
+             "scripts/toolchain.sh, or give --python with your own "
+             "free-threaded interpreter";
+      return std::nullopt;
+    }
+  } else if (flavourOrPath.find('/') == std::string::npos) {
+    // A bare name such as python3.13t: the first one on PATH.
+    auto found = findOnPath(flavourOrPath);
+    if (found.empty()) {
+      *why = "'" + flavourOrPath +
+             "' is neither a managed flavour (3.13t, 3.13t-tsan, 3.14t, "
+             "3.14t-tsan) nor a program on PATH";
+      return std::nullopt;
+    }
+    path = found;
+  }
+  auto in = probeInterpreter(path, why);
+  if (!in)
+    return std::nullopt;
+  auto verdict = checkFreeThreaded(*in);
+  if (!verdict.error.empty()) {
+    *why = verdict.error;
+    return std::nullopt;
+  }
+  if (isManagedFlavour(flavourOrPath))
+    in->flavour = flavourOrPath;
+  if (warning)
+    *warning = verdict.warning;
+  return in;
 }
 
 int Commands::stress() {
@@ -524,12 +558,14 @@ int Commands::stress() {
     return kUsageError;
   }
   std::string why;
-  auto interp = resolveInterpreter(stress_.python, &why);
+  std::string warning;
+  auto interp = resolveInterpreter(stress_.python, &why, &warning);
   if (!interp) {
-    std::cerr << "ftready: error: no usable interpreter: " << why
-              << " (run scripts/toolchain.sh)\n";
+    std::cerr << "ftready: error: no usable interpreter: " << why << "\n";
     return kUsageError;
   }
+  if (!warning.empty())
+    log_->warn("{}", warning);
   stress::StressOptions o;
   o.interpreter = *interp;
   o.root = fs::current_path().string();
@@ -553,9 +589,9 @@ int Commands::stress() {
                   ? stress_.threads
                   : std::max(4u, 2 * std::thread::hardware_concurrency());
   if (!interp->tsan)
-    log_->warn("{} is not TSan-built: crashes, hangs and errors are still "
-               "found, data races are not",
-               interp->path);
+    log_->warn("{} is not built with ThreadSanitizer: crashes, hangs and "
+               "errors are still found, data races are not; {}",
+               interp->path, howToGetTsanBuild());
   // A temporary build of the sources, or a project's build copy.
   std::unique_ptr<WorkDir> work;
   if (!stress_.sources.empty()) {

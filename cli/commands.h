@@ -41,6 +41,7 @@ struct ToolchainArgs {
   bool rebuild = false;
   bool with_314 = false;
   std::vector<std::string> flavours;
+  std::string cpython_source; // a tarball or folder
 };
 
 struct StressArgs {
@@ -68,7 +69,7 @@ struct StressArgs {
 struct CheckArgs {
   std::string project;
   std::vector<std::string> paths; // default: the project folder
-  std::string python = "3.13t-tsan";
+  std::string python;             // default 3.13t-tsan
   unsigned threads = 0;
   std::string budget;  // default 10m (or [tool.ftready] budget)
   std::string fail_on; // default warning
@@ -123,14 +124,18 @@ std::optional<double> parseDuration(const std::string &s);
 // "512M", "4G", "100K": bytes.
 std::optional<unsigned long long> parseSize(const std::string &s);
 
-// A managed flavour name (3.13t-tsan) or an interpreter path, probed.
+// A managed flavour name (3.13t-tsan) or an interpreter path (the user's
+// own), probed and checked to be a free-threaded CPython (checkFreeThreaded).
+// std::nullopt with `why` saying what is wrong and what to do; `warning`, if
+// given, is set for an interpreter that is used but not one ftready knows.
 std::optional<Interpreter> resolveInterpreter(const std::string &flavourOrPath,
-                                              std::string *why);
+                                              std::string *why,
+                                              std::string *warning = nullptr);
+
+// Whether `flavourOrPath` names a managed flavour (3.13t, 3.13t-tsan...).
+bool isManagedFlavour(const std::string &flavourOrPath);
 
 std::set<std::string> splitList(const std::string &s);
-
-// site-packages of the managed 3.13t, where setuptools is installed.
-std::string setuptoolsDirectory();
 
 // Writes `text` to `path` through a temporary file and a rename, so a reader
 // never sees half a report; "-" or empty writes to stdout.

@@ -2,10 +2,14 @@
 # Builds ftready's managed free-threaded interpreters into a cache outside the repo.
 #
 #   scripts/toolchain.sh [--flavour F]... [--with-3.14] [--rebuild] [--list]
+#                        [--cpython-source TARBALL|DIR]
 #
 # Flavours: 3.13t (release, --disable-gil, shared libpython, pip + setuptools)
-#           3.13t-tsan (--disable-gil --with-thread-sanitizer --with-pydebug, clang-16)
+#           3.13t-tsan (--disable-gil --with-thread-sanitizer --with-pydebug, clang)
 #           3.14t, 3.14t-tsan (optional, --with-3.14; sources from Debian sid)
+# --cpython-source builds the pair of the given CPython source (a release
+# tarball or an unpacked tree, 3.13 or newer) instead of Debian's: its
+# version decides the flavours (3.14.0 -> 3.14t, 3.14t-tsan).
 # Cache: $FTREADY_CACHE (default ~/.cache/ftready). Each flavour has
 #   python/<flavour>/{prefix/, build.log, stamp}
 # and is rebuilt only when its stamp (upstream version + configure flags) changes.
@@ -19,6 +23,7 @@ FLAVOURS=()
 WITH_314=0
 REBUILD=0
 LIST=0
+CPYTHON_SOURCE=""
 
 die() { echo "[toolchain] error: $*" >&2; exit 2; }
 
@@ -28,18 +33,79 @@ while [ $# -gt 0 ]; do
     --with-3.14) WITH_314=1; shift ;;
     --rebuild) REBUILD=1; shift ;;
     --list) LIST=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --cpython-source) [ $# -ge 2 ] || die "--cpython-source needs a tarball or folder"; CPYTHON_SOURCE="$2"; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument '$1'" ;;
   esac
 done
+
+mkdir -p "$CACHE" 2>/dev/null || die "cache folder '$CACHE' cannot be created"
+[ -w "$CACHE" ] || die "cache folder '$CACHE' is not writable"
+
+# The clang that builds the -tsan flavours (extensions for them are built
+# with the same one, read back from the interpreter's sysconfig CC):
+# FTREADY_CLANG, else clang-$FTREADY_LLVM, else the first installed in the
+# order scripts/install-deps.sh chooses (16, then 19 down to 14).
+tsan_clang() {
+  if [ -n "${FTREADY_CLANG:-}" ]; then echo "$FTREADY_CLANG"; return 0; fi
+  if [ -n "${FTREADY_LLVM:-}" ]; then echo "clang-$FTREADY_LLVM"; return 0; fi
+  local v
+  for v in 16 19 18 17 15 14; do
+    if command -v "clang-$v" >/dev/null; then echo "clang-$v"; return 0; fi
+  done
+  die "no clang-14..19 installed for the ThreadSanitizer flavours (scripts/install-deps.sh installs one)"
+}
+
+# A given CPython source: an unpacked tree is used where it is, a tarball is
+# unpacked once under the cache (keyed by its checksum). Prints the tree.
+source_tree_of() {
+  local given="$1"
+  [ -e "$given" ] || die "--cpython-source '$given' does not exist"
+  if [ -d "$given" ]; then (cd "$given" && pwd); return 0; fi
+  local sum dir
+  sum=$(sha256sum "$given" | cut -c1-16)
+  dir="$CACHE/src/cpython-$sum"
+  if [ ! -f "$dir/.unpacked" ]; then
+    rm -rf "$dir"; mkdir -p "$dir"
+    tar -xf "$given" -C "$dir" --strip-components=1 2>"$dir.log" ||
+      die "--cpython-source '$given' is neither a folder nor a tarball tar can unpack (log: $dir.log)"
+    touch "$dir/.unpacked"
+  fi
+  echo "$dir"
+}
+
+# PY_VERSION of a CPython source tree ("3.13.5"), or a clear error.
+source_version_of() {
+  local tree="$1" v
+  [ -f "$tree/configure" ] && [ -f "$tree/Include/patchlevel.h" ] ||
+    die "'$tree' is not a CPython source tree (no configure and Include/patchlevel.h)"
+  v=$(sed -n 's/^#define[[:space:]]*PY_VERSION[[:space:]]*"\([^"]*\)".*/\1/p' "$tree/Include/patchlevel.h")
+  [ -n "$v" ] || die "'$tree/Include/patchlevel.h' has no PY_VERSION"
+  echo "$v"
+}
+
+SOURCE_TREE="" SOURCE_VERSION=""
+if [ -n "$CPYTHON_SOURCE" ]; then
+  SOURCE_TREE=$(source_tree_of "$CPYTHON_SOURCE")
+  SOURCE_VERSION=$(source_version_of "$SOURCE_TREE")
+  minor_of_source=$(echo "$SOURCE_VERSION" | cut -d. -f1,2)
+  case "$minor_of_source" in
+    3.13|3.14) ;;
+    3.[0-9]|3.1[0-2]) die "CPython $SOURCE_VERSION has no free-threaded build: give 3.13 or newer" ;;
+    *) die "CPython $SOURCE_VERSION: ftready manages 3.13t and 3.14t only" ;;
+  esac
+  if [ ${#FLAVOURS[@]} -eq 0 ]; then FLAVOURS=("${minor_of_source}t" "${minor_of_source}t-tsan"); fi
+  for f in "${FLAVOURS[@]}"; do
+    case "$f" in "${minor_of_source}t"|"${minor_of_source}t-tsan") ;;
+      *) die "flavour '$f' cannot be built from CPython $SOURCE_VERSION (its flavours: ${minor_of_source}t, ${minor_of_source}t-tsan)" ;;
+    esac
+  done
+fi
 
 if [ ${#FLAVOURS[@]} -eq 0 ]; then
   FLAVOURS=(3.13t 3.13t-tsan)
   if [ $WITH_314 -eq 1 ]; then FLAVOURS+=(3.14t 3.14t-tsan); fi
 fi
-
-mkdir -p "$CACHE" 2>/dev/null || die "cache folder '$CACHE' cannot be created"
-[ -w "$CACHE" ] || die "cache folder '$CACHE' is not writable"
 
 now() { date +%s; }
 step_start=0
@@ -54,7 +120,7 @@ srcpkg_of() { case "$1" in 3.13t*) echo python3.13 ;; 3.14t*) echo python3.14 ;;
 configure_flags_of() {
   local prefix="$1"
   case "$2" in
-    *-tsan) echo "CC=clang-16 CXX=clang++-16 --prefix=$prefix --disable-gil --with-thread-sanitizer --with-pydebug --without-ensurepip --disable-test-modules" ;;
+    *-tsan) local cc; cc=$(tsan_clang); echo "CC=$cc CXX=${cc/clang/clang++} --prefix=$prefix --disable-gil --with-thread-sanitizer --with-pydebug --without-ensurepip --disable-test-modules" ;;
     *) echo "CC=gcc CXX=g++ --prefix=$prefix --disable-gil --enable-shared LDFLAGS=-Wl,-rpath,$prefix/lib --with-ensurepip=install --disable-test-modules" ;;
   esac
 }
@@ -85,20 +151,27 @@ interpreter_of() { # prefix flavour
 
 build_flavour() {
   local flavour="$1"
-  local suite pkg version
+  local suite pkg version origin=""
   suite=$(suite_of "$flavour"); pkg=$(srcpkg_of "$flavour")
   [ -n "$suite" ] || die "unknown flavour '$flavour' (3.13t, 3.13t-tsan, 3.14t, 3.14t-tsan)"
-  apt_update_once "$suite" || return 1
-  version=$(upstream_version "$suite" "$pkg")
-  if [ -z "$version" ]; then
-    echo "[toolchain] $flavour unavailable: Debian $suite has no $pkg source package here" >&2
-    return 3
+  if [ -n "$SOURCE_TREE" ]; then
+    version="$SOURCE_VERSION"; origin="$SOURCE_TREE"
+  else
+    apt_update_once "$suite" || return 1
+    version=$(upstream_version "$suite" "$pkg")
+    if [ -z "$version" ]; then
+      echo "[toolchain] $flavour unavailable: Debian $suite has no $pkg source package here" >&2
+      return 3
+    fi
   fi
   local home="$CACHE/python/$flavour"
   local prefix="$home/prefix"
   local flags stamp
   flags=$(configure_flags_of "$prefix" "$flavour")
+  # The Debian route's stamp is the same as before --cpython-source existed,
+  # so existing builds stay valid.
   stamp="version=$version flags=$flags"
+  if [ -n "$SOURCE_TREE" ]; then stamp="version=$version source=$origin flags=$flags"; fi
   local exe
   exe=$(interpreter_of "$prefix" "$flavour")
   if [ $REBUILD -eq 0 ] && [ -x "$exe" ] && [ "$(cat "$home/stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -106,7 +179,9 @@ build_flavour() {
     return 0
   fi
   local tree
-  if ! tree=$(fetch_source "$suite" "$pkg" "$version"); then
+  if [ -n "$SOURCE_TREE" ]; then
+    tree="$SOURCE_TREE"
+  elif ! tree=$(fetch_source "$suite" "$pkg" "$version"); then
     echo "[toolchain] $flavour unavailable: the $pkg $version upstream tarball could not be downloaded from $suite" >&2
     return 3
   fi

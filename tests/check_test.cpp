@@ -61,6 +61,8 @@ nlohmann::json comparable(nlohmann::json j) {
   }
   for (auto &f : j["findings"])
     f.erase("evidence");
+  // The interpreter's path is the machine's; the test checks it apart.
+  readiness["evidence"].erase("interpreter");
   return j;
 }
 
@@ -86,6 +88,13 @@ TEST(Check, RacyModuleGivesTheGoldenReport) {
   EXPECT_EQ(comparable(live).dump(1), comparable(golden).dump(1));
   EXPECT_EQ(live["readiness"]["verdict"], "NOT READY");
   EXPECT_NE(r.out.find("verdict: NOT READY"), std::string::npos);
+  std::string interpreter = live["readiness"]["evidence"]["interpreter"];
+  EXPECT_EQ(interpreter,
+            "CPython " +
+                ftready::probeInterpreter(ftready::test::managed("3.13t-tsan"))
+                    ->version +
+                " free-threaded, ThreadSanitizer (" +
+                ftready::test::managed("3.13t-tsan") + ")");
   fs::remove_all(out);
 }
 
@@ -471,8 +480,8 @@ TEST(Check, ExistingCompileDatabaseAndItsUninstrumentedModule) {
       ftready::probeInterpreter(ftready::test::managed("3.13t-tsan"), &why);
   ASSERT_TRUE(tsan) << why;
   auto cc = ftready::runProcess(
-      {"clang-16", "-shared", "-fPIC", "-g", "-O1", "-I", tsan->include_dir,
-       dir + "/ftcorpus_cache_fixed.c", "-o",
+      {ftready::compilersFor(*tsan, "cc").c, "-shared", "-fPIC", "-g", "-O1",
+       "-I", tsan->include_dir, dir + "/ftcorpus_cache_fixed.c", "-o",
        dir + "/ftcorpus_cache_fixed" + tsan->ext_suffix},
       ftready::withTimeout(300));
   ASSERT_EQ(cc.exit_code, 0) << cc.err;
@@ -500,6 +509,82 @@ TEST(Check, ExistingCompileDatabaseAndItsUninstrumentedModule) {
   EXPECT_NE(j["readiness"]["reasons"].dump().find("data races were not"),
             std::string::npos);
   fs::remove_all(dir);
+  fs::remove_all(out);
+}
+
+// The user's own free-threaded interpreter, without ThreadSanitizer, on a
+// machine with no managed interpreter at all: the run builds, scans and
+// stresses with it alone; the report names it and says plainly that data
+// races were not looked for, and how to get a build that looks for them.
+void expectOwnInterpreterRun(const nlohmann::json &report,
+                             const std::string &python) {
+  const auto &e = report["readiness"]["evidence"];
+  EXPECT_TRUE(e["built"].get<bool>()) << e.dump(1);
+  ASSERT_EQ(e["modules"].size(), 1u);
+  EXPECT_GT(e["modules"][0]["calls"].get<unsigned long>(), 0u);
+  EXPECT_FALSE(e["races_detectable"].get<bool>());
+  EXPECT_EQ(e["interpreter"].get<std::string>().rfind("CPython 3.13.", 0), 0u)
+      << e["interpreter"];
+  EXPECT_NE(e["interpreter"].get<std::string>().find("free-threaded (" +
+                                                     python + ")"),
+            std::string::npos)
+      << e["interpreter"];
+  std::string reasons = report["readiness"]["reasons"].dump();
+  EXPECT_NE(reasons.find("data races were not looked for"), std::string::npos)
+      << reasons;
+  EXPECT_NE(reasons.find("--with-thread-sanitizer"), std::string::npos)
+      << reasons;
+}
+
+TEST(Check, OwnInterpreterWithoutTsanNeedsNoManagedToolchain) {
+  std::string python = ftready::test::managed("3.13t");
+  ASSERT_TRUE(fs::exists(python));
+  std::string emptyCache = scratch("no-toolchain");
+  fs::create_directories(emptyCache);
+  std::string out = scratch("own-python");
+  std::vector<std::string> argv = {
+      FTREADY_BINARY, "-q",   "check",    corpus("cache_fixed"),
+      "--python",     python, "--budget", "10s",
+      "-o",           out};
+  auto r = ftready::runProcess(
+      argv, ftready::withTimeout(600, {{"FTREADY_CACHE", emptyCache}}));
+  // No finding, but races were not looked for: READY WITH WARNINGS.
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = readJson(out + "/report.json");
+  ASSERT_FALSE(j.is_discarded()) << r.err;
+  EXPECT_EQ(j["readiness"]["verdict"], "READY WITH WARNINGS");
+  expectOwnInterpreterRun(j, python);
+  EXPECT_FALSE(fs::exists(emptyCache + "/python")); // nothing was built
+  fs::remove_all(out);
+  fs::remove_all(emptyCache);
+}
+
+TEST(Check, InterpreterFromPyprojectToml) {
+  std::string python = ftready::test::managed("3.13t");
+  std::string project = scratch("pyproject-python");
+  fs::copy(corpus("setuptools_project"), project, fs::copy_options::recursive);
+  std::ofstream(project + "/pyproject.toml")
+      << "[tool.ftready]\npython = \"" << python << "\"\n";
+  std::string out = scratch("pyproject-python-report");
+  auto r = check({project, "--budget", "10s", "-o", out});
+  // The seeded FT002 stays a static warning: NOT READY needs a race seen.
+  auto j = readJson(out + "/report.json");
+  ASSERT_FALSE(j.is_discarded()) << r.err;
+  expectOwnInterpreterRun(j, python);
+  EXPECT_EQ(j["readiness"]["evidence"]["build"], "setup.py");
+  fs::remove_all(out);
+  fs::remove_all(project);
+}
+
+TEST(Check, GilInterpreterIsRefused) {
+  std::string gil = ftready::findOnPath("python3");
+  ASSERT_FALSE(gil.empty());
+  std::string out = scratch("gil-python");
+  auto r = check({corpus("cache_fixed"), "--python", gil, "-o", out});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  // The machine's python3 is a GIL build older than 3.13.
+  EXPECT_NE(r.err.find("older than 3.13"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(gil), std::string::npos) << r.err;
   fs::remove_all(out);
 }
 

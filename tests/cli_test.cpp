@@ -70,6 +70,38 @@ TEST(Cli, MissingInterpreterIsAUsageError) {
   EXPECT_NE(r.err.find("/nonexistent/python3"), std::string::npos);
 }
 
+// Every command that takes --python refuses an interpreter with the GIL or
+// older than 3.13, in one line that names it; a bare name is looked up on
+// PATH, a missing managed flavour says how to build it.
+TEST(Cli, InterpreterThatIsNotFreeThreadedIsRefused) {
+  std::string gil = ftready::findOnPath("python3");
+  ASSERT_FALSE(gil.empty());
+  for (const auto &cmd : std::vector<std::vector<std::string>>{
+           {"scan", "--python", gil, corpus("cache_racy")},
+           {"stress", "--python", gil, "--sources",
+            corpus("cache_racy") + "/ftcorpus_cache_racy.c", "--module",
+            "ftcorpus_cache_racy"},
+           {"scan", "--python", "python3", corpus("cache_racy")}}) {
+    auto r = ftready_(cmd);
+    EXPECT_EQ(r.exit_code, 2) << cmd[0];
+    EXPECT_EQ(lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("older than 3.13"), std::string::npos) << r.err;
+  }
+  auto r = ftready_({"stress", "--python", "no-such-python3.13t", "x.so"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("nor a program on PATH"), std::string::npos) << r.err;
+  auto empty = fs::temp_directory_path() /
+               ("ftready-cli-empty-cache-" + std::to_string(::getpid()));
+  fs::create_directories(empty);
+  r = ftready_({"stress", "--python", "3.14t-tsan", "x.so"},
+               {{"FTREADY_CACHE", empty.string()}});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the managed 3.14t-tsan is not built"),
+            std::string::npos)
+      << r.err;
+  fs::remove_all(empty);
+}
+
 TEST(Cli, UnwritableCacheIsAUsageError) {
   auto r = ftready_({"toolchain", "--build"},
                     {{"FTREADY_CACHE", "/proc/ftready-cache"}});

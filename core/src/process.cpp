@@ -480,4 +480,16 @@ unsigned long long groupResidentBytes(int pgid) {
   return pages * static_cast<unsigned long long>(sysconf(_SC_PAGESIZE));
 }
 
+std::string findOnPath(const std::string &name) {
+  const char *path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  return "";
+}
+
 } // namespace ftready

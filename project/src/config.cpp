@@ -63,6 +63,11 @@ public:
         (k == "modules" ? c.modules : c.exclude_modules).insert(s);
     } else if (k == "build-cmd") {
       c.build_cmd = string(node, k);
+    } else if (k == "python") {
+      c.python = string(node, k);
+      if (c.python->empty())
+        throw bad(k, "an interpreter: a path, a program on PATH or a "
+                     "managed flavour");
     } else if (k == "include-vendored") {
       auto b = node.value<bool>();
       if (!b)

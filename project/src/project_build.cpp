@@ -85,7 +85,9 @@ std::string wrapperFor(const BuildRequest &r, const std::string &compiler) {
 // CFLAGS/CPPFLAGS/LDFLAGS kept.
 std::vector<std::pair<std::string, std::string>>
 buildEnvironment(const BuildRequest &r, const std::string &logPath) {
-  std::string cc = wrapperFor(r, "clang-16"), cxx = wrapperFor(r, "clang++-16");
+  Compilers compilers = compilersFor(r.interpreter, FTREADY_DEFAULT_CC);
+  std::string cc = wrapperFor(r, compilers.c),
+              cxx = wrapperFor(r, compilers.cxx);
   std::string sanitize = r.interpreter.tsan ? " -fsanitize=thread" : "";
   std::string cflags = "-g -O1" + sanitize;
   if (!fromEnv("CFLAGS").empty())
@@ -187,8 +189,10 @@ ProcessResult buildLoose(const BuildRequest &r, const std::string &logPath) {
   auto env = buildEnvironment(r, logPath);
   ProcessOptions opts = withTimeout(r.timeout_seconds, env);
   std::vector<std::string> objects;
+  const std::string compiler =
+      compilersFor(r.interpreter, FTREADY_DEFAULT_CC).c;
   std::vector<std::string> base = {r.wrapper,
-                                   "clang-16",
+                                   compiler,
                                    "-fPIC",
                                    "-g",
                                    "-O1",
@@ -213,7 +217,7 @@ ProcessResult buildLoose(const BuildRequest &r, const std::string &logPath) {
   }
   std::string so = r.work_dir + "/lib/" + module + r.interpreter.ext_suffix;
   fs::create_directories(r.work_dir + "/lib");
-  std::vector<std::string> link = {r.wrapper, "clang-16", "-shared"};
+  std::vector<std::string> link = {r.wrapper, compiler, "-shared"};
   if (r.interpreter.tsan)
     link.push_back("-fsanitize=thread");
   link.insert(link.end(), objects.begin(), objects.end());

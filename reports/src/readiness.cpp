@@ -1,5 +1,7 @@
 #include "ftready/reports/readiness.h"
 
+#include "ftready/interpreters.h"
+
 #include "ftready/rule_catalogue.h"
 
 #include <algorithm>
@@ -352,9 +354,11 @@ Readiness judge(const std::vector<Finding> &merged, Readiness r) {
             : "no hazard found, and the module already declares "
               "Py_MOD_GIL_NOT_USED");
   if (r.stress_ran && !r.races_detectable)
-    r.reasons.push_back("the stress run used an interpreter without "
-                        "ThreadSanitizer: crashes, hangs and errors were "
-                        "looked for, data races were not (use 3.13t-tsan)");
+    r.reasons.push_back(
+        "the stress run looked for crashes, hangs and errors, but data races "
+        "were not looked for: the interpreter, or a module, was built "
+        "without ThreadSanitizer; " +
+        howToGetTsanBuild());
   if (r.stress_ran && !r.never_exercised.empty())
     r.reasons.push_back(std::to_string(r.never_exercised.size()) +
                         " callables were never exercised by the stress run");
@@ -378,6 +382,8 @@ std::vector<std::string> evidenceLines(const Readiness &r) {
   std::vector<std::string> out;
   if (!r.evidence_tracked)
     return out;
+  if (!r.interpreter.empty())
+    out.push_back("interpreter: " + r.interpreter);
   out.push_back("build: " + r.build + (r.built ? ", built" : ", FAILED"));
   out.push_back("translation units: " + std::to_string(r.units_compiled) +
                 " compiled, " + std::to_string(r.units_scanned) + " scanned, " +

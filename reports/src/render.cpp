@@ -136,18 +136,21 @@ nlohmann::json evidenceJson(const Readiness &r) {
                        {"budget", m.budget},
                        {"exercised", m.exercised},
                        {"never_exercised", m.never_exercised}});
-  return {{"build", r.build},
-          {"built", r.built},
-          {"build_problems", gapsJson(r.build_problems)},
-          {"run_problems", gapsJson(r.run_problems)},
-          {"units_compiled", r.units_compiled},
-          {"units_scanned", r.units_scanned},
-          {"units_parsed", r.units_parsed},
-          {"unparsed", r.unparsed},
-          {"not_built", r.not_built},
-          {"modules", modules},
-          {"races_detectable", r.races_detectable},
-          {"gaps", gapsJson(r.gaps)}};
+  nlohmann::json e = {{"build", r.build},
+                      {"built", r.built},
+                      {"build_problems", gapsJson(r.build_problems)},
+                      {"run_problems", gapsJson(r.run_problems)},
+                      {"units_compiled", r.units_compiled},
+                      {"units_scanned", r.units_scanned},
+                      {"units_parsed", r.units_parsed},
+                      {"unparsed", r.unparsed},
+                      {"not_built", r.not_built},
+                      {"modules", modules},
+                      {"races_detectable", r.races_detectable},
+                      {"gaps", gapsJson(r.gaps)}};
+  if (!r.interpreter.empty())
+    e["interpreter"] = r.interpreter;
+  return e;
 }
 
 void readEvidence(const nlohmann::json &e, Readiness &o) {
@@ -162,6 +165,7 @@ void readEvidence(const nlohmann::json &e, Readiness &o) {
   o.unparsed = e.value("unparsed", std::vector<std::string>{});
   o.not_built = e.value("not_built", std::vector<std::string>{});
   o.races_detectable = e.value("races_detectable", true);
+  o.interpreter = e.value("interpreter", "");
   o.gaps = gapsOf(e.value("gaps", nlohmann::json::array()));
   for (const auto &m : e.value("modules", nlohmann::json::array())) {
     ModuleCoverage c;

@@ -35,8 +35,13 @@ BuiltExtension buildExtension(const ExtensionSources &src,
   }
   out.directory = outDir;
   out.path = outDir + "/" + src.module + interp.ext_suffix;
-  std::vector<std::string> argv = {
-      "clang-16", "-shared", "-fPIC", "-g", "-O1", "-I", interp.include_dir};
+  std::vector<std::string> argv = {compilersFor(interp, FTREADY_DEFAULT_CC).c,
+                                   "-shared",
+                                   "-fPIC",
+                                   "-g",
+                                   "-O1",
+                                   "-I",
+                                   interp.include_dir};
   if (interp.tsan)
     argv.push_back("-fsanitize=thread");
   argv.insert(argv.end(), src.cflags.begin(), src.cflags.end());

@@ -60,6 +60,9 @@ withTimeout(double seconds,
   return o;
 }
 
+// The first executable `name` in $PATH, or "" when there is none.
+std::string findOnPath(const std::string &name);
+
 // argv[0] is looked up in PATH. Never throws; a start failure is exit_code -1
 // with the reason in `err`.
 ProcessResult runProcess(const std::vector<std::string> &argv,

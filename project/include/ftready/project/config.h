@@ -18,6 +18,9 @@ struct ToolConfig {
   std::vector<std::string> paths;   // as written, relative to the project
   std::optional<unsigned> threads;
   std::optional<std::string> budget, fail_on, module, build_cmd;
+  // A managed flavour (3.13t-tsan), a program on PATH (python3.13t), or a
+  // path, relative to the project when it is not absolute.
+  std::optional<std::string> python;
   std::set<std::string> modules, exclude_modules;
   bool include_vendored = false;
   std::map<std::string, Severity> severity; // rule -> severity

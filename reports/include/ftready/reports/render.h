@@ -71,6 +71,7 @@ struct Readiness {
   std::vector<std::string> not_built; // sources the build never compiled
   std::vector<ModuleCoverage> modules;
   bool races_detectable = true;  // a TSan-built interpreter ran the stress
+  std::string interpreter;       // "CPython 3.13.5t, ThreadSanitizer (path)"
   std::vector<Gap> run_problems; // the run itself cut short (interrupted)
   std::vector<Gap> gaps;         // set by judge()
 };

@@ -29,7 +29,8 @@ struct BuiltExtension {
   std::string log;       // the compiler's output
 };
 
-// Compiles into `outDir` with clang-16: -fsanitize=thread -g -O1 when
+// Compiles into `outDir` with the interpreter's own C compiler (see
+// compilersFor): -fsanitize=thread -g -O1 when
 // `interp.tsan`, else -g -O1.
 BuiltExtension buildExtension(const ExtensionSources &src,
                               const Interpreter &interp,
