@@ -32,10 +32,10 @@ reference=$(findings build/ftready)
 status=0
 printf '%-8s %-10s %-8s %-22s %s\n' LLVM build seconds "rule+corpus tests" "corpus findings vs build/"
 for v in "${versions[@]}"; do
-  dir="build-llvm$v"; t0=$(date +%s); log="$ROOT/$dir.log"
+  dir="build-llvm$v"; t0=$(date +%s); mkdir -p "$dir"; log="$ROOT/$dir/clang_matrix.log"
   if ! { cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
            -DFTREADY_LLVM_VERSION="$v" && ninja -C "$dir" ftready analyzer_tests; } >"$log" 2>&1; then
-    printf '%-8s %-10s %-8s %-22s %s\n' "$v" FAILED "$(( $(date +%s) - t0 ))" - "- (log: $dir.log)"
+    printf '%-8s %-10s %-8s %-22s %s\n' "$v" FAILED "$(( $(date +%s) - t0 ))" - "- (log: $dir/clang_matrix.log)"
     status=1; continue
   fi
   secs=$(( $(date +%s) - t0 ))

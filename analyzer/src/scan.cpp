@@ -6,6 +6,7 @@
 #include "analysis/borrowed_apis.h"
 #include "analysis/macro_recorder.h"
 #include "analysis/tu_model.h"
+#include "clang_compat.h"
 #include "result_cache.h"
 #include "rules/rule.h"
 #include "source_files.h"
@@ -148,7 +149,7 @@ public:
       rule->onEndOfTranslationUnit();
     const auto &sm = ctx.getSourceManager();
     for (auto it = sm.fileinfo_begin(); it != sm.fileinfo_end(); ++it)
-      out_.dependencies.push_back(absoluteInTu(sm, it->first->getName()));
+      out_.dependencies.push_back(absoluteInTu(sm, compat::fileInfoName(it)));
   }
 
 private:
@@ -253,7 +254,7 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
   clang::tooling::ClangTool tool(
       *db, {file}, std::make_shared<clang::PCHContainerOperations>(),
       llvm::vfs::createPhysicalFileSystem());
-  tool.setRestoreWorkingDir(false);
+  compat::keepToolWorkingDirectory(tool);
   std::vector<std::string> front = {
       "-resource-dir=" FTREADY_CLANG_RESOURCE_DIR};
   // -fno-caret-diagnostics also silences clang's "N errors generated.":

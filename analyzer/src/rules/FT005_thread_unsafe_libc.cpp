@@ -1,6 +1,7 @@
 // FT005: a C library function that is not thread-safe.
 #include "rule.h"
 
+#include <clang/AST/Expr.h>
 #include <clang/ASTMatchers/ASTMatchers.h>
 
 #include <map>
@@ -10,45 +11,58 @@ using namespace clang::ast_matchers;
 namespace ftready::rules {
 namespace {
 
-// POSIX/glibc functions marked MT-Unsafe, with what to call instead.
-const std::map<std::string, std::string> &unsafeFunctions() {
-  static const std::map<std::string, std::string> table = {
-      {"strtok", "strtok_r"},
-      {"localtime", "localtime_r"},
-      {"gmtime", "gmtime_r"},
-      {"ctime", "ctime_r"},
-      {"asctime", "asctime_r"},
-      {"rand", "rand_r with per-thread state, or a lock"},
-      {"srand", "per-thread state (rand_r), or a lock"},
-      {"random", "random_r with per-thread state"},
-      {"drand48", "erand48 with per-thread state"},
-      {"lrand48", "nrand48 with per-thread state"},
-      {"mrand48", "jrand48 with per-thread state"},
-      {"getpwent", "getpwent_r"},
-      {"getpwnam", "getpwnam_r"},
-      {"getpwuid", "getpwuid_r"},
-      {"getgrent", "getgrent_r"},
-      {"getgrnam", "getgrnam_r"},
-      {"getgrgid", "getgrgid_r"},
-      {"setpwent", "a lock around the whole enumeration"},
-      {"setgrent", "a lock around the whole enumeration"},
-      {"readdir", "one DIR* per thread, or a lock"},
-      {"strerror", "strerror_r"},
-      {"setlocale", "uselocale with a newlocale object per thread"},
-      {"tmpnam", "mkstemp"},
-      {"ttyname", "ttyname_r"},
-      {"crypt", "crypt_r"},
-      {"gethostbyname", "getaddrinfo"},
-      {"gethostbyaddr", "getnameinfo"},
-      {"ecvt", "snprintf"},
-      {"fcvt", "snprintf"},
-      {"getlogin", "getlogin_r"},
-      {"ptsname", "ptsname_r"},
-      {"strsignal", "sigabbrev_np / sigdescr_np, or a lock"},
-      {"getenv", "read it once at import, or guard getenv and setenv with "
-                 "the same lock"},
-  };
+// One function of data/mt_unsafe.toml (the facts, and where they come from).
+struct UnsafeFunction {
+  const char *name;
+  const char *replacement;
+  const char *glibc;  // the glibc manual's annotation: "MT-Unsafe race:strtok"
+  const char *source; // where the annotation was read
+  bool glibc_unsafe;  // false: MT-Safe in glibc, on POSIX's list only
+  bool flag;          // false: known, deliberately not reported
+  int null_arg;       // the race needs this argument NULL; -1: always
+};
+
+const std::map<std::string, UnsafeFunction> &unsafeFunctions() {
+  static const std::map<std::string, UnsafeFunction> table = [] {
+    static const UnsafeFunction entries[] = {
+#include "mt_unsafe.inc"
+    };
+    std::map<std::string, UnsafeFunction> out;
+    for (const auto &e : entries)
+      out.emplace(e.name, e);
+    return out;
+  }();
   return table;
+}
+
+// The environment's writers: getenv races only with them (glibc marks
+// getenv "MT-Safe env", and setenv and friends "const:env").
+bool writesEnvironment(const analysis::TuModel &model) {
+  for (const char *w : {"setenv", "putenv", "unsetenv", "clearenv"})
+    if (model.callsFunctionNamed(w))
+      return true;
+  return false;
+}
+
+bool isNullArgument(const clang::CallExpr *call, int index,
+                    clang::ASTContext &ctx) {
+  if (index < 0 || static_cast<unsigned>(index) >= call->getNumArgs())
+    return false;
+  return call->getArg(index)->IgnoreParenImpCasts()->isNullPointerConstant(
+             ctx, clang::Expr::NPC_ValueDependentIsNotNull) !=
+         clang::Expr::NPCK_NotNull;
+}
+
+// The data's replacement as a fix: "use strtok_r", but "avoid ..." as it is.
+std::string fixFor(const std::string &replacement) {
+  static const char *instructions[] = {"none",  "no",   "avoid",     "pass",
+                                       "debug", "call", "serialize", "keep",
+                                       "as",    "do"};
+  std::string first = replacement.substr(0, replacement.find(' '));
+  for (const char *i : instructions)
+    if (first == i)
+      return replacement;
+  return "use " + replacement;
 }
 
 class ThreadUnsafeLibcRule : public Rule {
@@ -58,8 +72,9 @@ public:
 
   void registerMatchers(MatchFinder &finder) override {
     std::vector<llvm::StringRef> names;
-    for (const auto &[name, fix] : unsafeFunctions())
-      names.push_back(name); // the table outlives the matcher
+    for (const auto &[name, entry] : unsafeFunctions())
+      if (entry.flag || name == "getenv")
+        names.push_back(name); // the table outlives the matcher
     finder.addMatcher(
         callExpr(callee(functionDecl(hasAnyName(names), unless(hasBody(stmt())))
                             .bind("callee")),
@@ -73,25 +88,39 @@ public:
     const auto *fn = r.Nodes.getNodeAs<clang::FunctionDecl>("fn");
     const auto *callee = r.Nodes.getNodeAs<clang::FunctionDecl>("callee");
     std::string name = callee->getNameAsString();
+    const UnsafeFunction &entry = unsafeFunctions().at(name);
     const auto &model = ctx_.model();
-    // getenv alone is safe: it races only with setenv/putenv/unsetenv.
-    if (name == "getenv" && !model.callsFunctionNamed("setenv") &&
-        !model.callsFunctionNamed("putenv") &&
-        !model.callsFunctionNamed("unsetenv"))
+    bool getenvRace = name == "getenv";
+    if (getenvRace && !writesEnvironment(model))
+      return;
+    if (entry.null_arg >= 0 &&
+        !isNullArgument(call, entry.null_arg, *r.Context))
       return;
     if (model.isLockedAt(fn, call->getBeginLoc(), ""))
       return;
     Report rep;
     rep.rule = id();
-    rep.severity = Severity::Warning;
     rep.location = call->getBeginLoc();
     rep.function = fn;
     rep.key = name;
-    rep.message =
-        name + "() is not thread-safe: it uses process-wide state" +
-        (name == "getenv" ? " that setenv/putenv in this file change" : "") +
-        ", and without the GIL two threads can call it at once";
-    rep.fix = "use " + unsafeFunctions().at(name);
+    if (getenvRace || entry.glibc_unsafe) {
+      rep.severity = Severity::Warning;
+      rep.message =
+          name + "() is not thread-safe: it uses process-wide state" +
+          (getenvRace ? " that setenv/putenv in this file change" : "") +
+          ", and without the GIL two threads can call it at once";
+    } else {
+      rep.severity = Severity::Note;
+      rep.message = name +
+                    "() need not be thread-safe (POSIX): glibc's is, but on "
+                    "other C libraries it can use process-wide state, and "
+                    "without the GIL two threads can call it at once";
+    }
+    rep.fix = getenvRace ? "use one lock around getenv and every "
+                           "setenv/putenv/unsetenv, or read it once at import"
+                         : fixFor(entry.replacement);
+    rep.evidence.push_back(std::string("glibc: ") + entry.glibc + " (" +
+                           entry.source + ")");
     ctx_.report(std::move(rep));
   }
 };
