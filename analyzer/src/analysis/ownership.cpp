@@ -64,18 +64,43 @@ const std::set<std::string> kContainerOperations = {
     "PySequence_Fast_ITEMS",
 };
 
-// Reference-count operations never publish their argument.
+// Reference-count and GC-tracking operations never publish their argument
+// (a tracked object is reachable through gc.get_objects(), which no code
+// uses to share a half-built object).
 const std::set<std::string> kRefcountOperations = {
-    "Py_INCREF",  "Py_XINCREF", "Py_DECREF",
-    "Py_XDECREF", "_Py_INCREF", "_Py_DECREF",
-    "Py_IncRef",  "Py_DecRef",  "_Py_IsImmortal",
-    "Py_REFCNT",  "_Py_REFCNT", "Py_TYPE",
-    "_Py_TYPE",   "Py_IS_TYPE", "_Py_IsOwnedByCurrentThread",
+    "Py_INCREF",
+    "Py_XINCREF",
+    "Py_DECREF",
+    "Py_XDECREF",
+    "_Py_INCREF",
+    "_Py_DECREF",
+    "Py_IncRef",
+    "Py_DecRef",
+    "_Py_IsImmortal",
+    "Py_REFCNT",
+    "_Py_REFCNT",
+    "Py_TYPE",
+    "_Py_TYPE",
+    "Py_IS_TYPE",
+    "_Py_IsOwnedByCurrentThread",
+    "PyObject_GC_Track",
+    "PyObject_GC_UnTrack",
+    "_PyObject_GC_TRACK",
+    "_PyObject_GC_UNTRACK",
 };
+
+// Helpers are followed this many calls deep.
+constexpr int kMaxDepth = 4;
+
+// Does `fn` (a definition) keep its parameter `index` in the call: no use
+// before offset `before` hands it to somebody who can keep it?
+bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
+                       unsigned before, const TuModel &model, int depth);
 
 // Does this use of the variable (or field) hand it to somebody who can keep
 // it?
-bool publishes(const clang::Expr *use, clang::ASTContext &ctx) {
+bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
+  clang::ASTContext &ctx = model.context();
   clang::DynTypedNode parentNode = parentIgnoringCasts(use, ctx);
   const clang::Stmt *parent = parentNode.get<clang::Stmt>();
   if (!parent) {
@@ -92,7 +117,15 @@ bool publishes(const clang::Expr *use, clang::ASTContext &ctx) {
     if (kContainerOperations.count(name) && call->getNumArgs() > 0 &&
         call->getArg(0)->IgnoreParenCasts() == use)
       return false;
-    return true;
+    // A helper of this translation unit that keeps the argument in the call.
+    const clang::FunctionDecl *def = callee->getDefinition();
+    if (!def || !def->getBody() || depth >= kMaxDepth)
+      return true;
+    for (unsigned i = 0; i < call->getNumArgs() && i < def->getNumParams(); ++i)
+      if (call->getArg(i)->IgnoreParenCasts() == use &&
+          !paramStaysPrivate(def, i, ~0u, model, depth + 1))
+        return true;
+    return false;
   }
   if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(parent)) {
     // Stored anywhere, even in another local: an alias we do not follow.
@@ -126,16 +159,21 @@ private:
   const clang::VarDecl *vd_;
 };
 
-bool isFreshValue(const clang::Expr *e, const TuModel &model) {
+bool returnsFreshObject(const clang::FunctionDecl *fn, const TuModel &model,
+                        int depth);
+
+bool isFreshValue(const clang::Expr *e, const TuModel &model, int depth = 0) {
   clang::ASTContext &ctx = model.context();
   e = e->IgnoreParenCasts();
   if (e->isNullPointerConstant(ctx, clang::Expr::NPC_ValueDependentIsNull))
     return true;
   if (const auto *call = llvm::dyn_cast<clang::CallExpr>(e)) {
-    // The module's own tp_new makes a new instance too.
+    // The module's own tp_new makes a new instance too, and so does any
+    // function of this translation unit that returns only new objects.
     if (const auto *callee = call->getDirectCallee())
       return isFreshConstructor(callee->getNameAsString()) ||
-             model.roleOf(callee) == Role::TypeNew;
+             model.roleOf(callee) == Role::TypeNew ||
+             returnsFreshObject(callee, model, depth + 1);
     // type->tp_alloc(type, 0): a new instance.
     if (const auto *me = llvm::dyn_cast<clang::MemberExpr>(
             call->getCallee()->IgnoreParenCasts()))
@@ -143,9 +181,6 @@ bool isFreshValue(const clang::Expr *e, const TuModel &model) {
   }
   return false;
 }
-
-// Helpers are followed this many calls deep.
-constexpr int kMaxDepth = 4;
 
 // Is `loc` inside an expansion of the macro `name`?
 bool insideMacro(clang::SourceLocation loc, const char *name,
@@ -339,7 +374,7 @@ bool fieldHoldsOnlyFreshObjects(const clang::FieldDecl *field,
       continue;
     }
     // &b.list handed to PyArg_ParseTuple or Py_SETREF stores anything.
-    if (fieldAddressTaken(access, ctx) || publishes(access, ctx))
+    if (fieldAddressTaken(access, ctx) || publishes(access, model, 0))
       return false;
   }
   return stored;
@@ -361,6 +396,124 @@ bool isPrivateStructField(const clang::MemberExpr *member,
 
 } // namespace
 
+namespace {
+
+class Returns : public clang::RecursiveASTVisitor<Returns> {
+public:
+  bool VisitReturnStmt(clang::ReturnStmt *r) {
+    out.push_back(r);
+    return true;
+  }
+  std::vector<const clang::ReturnStmt *> out;
+};
+
+} // namespace
+
+// A local of `fn` that holds only fresh objects, none handed on before
+// `useOffset`.
+bool isPrivateLocal(const clang::VarDecl *vd, const clang::FunctionDecl *fn,
+                    unsigned useOffset, const TuModel &model, int depth) {
+  if (!vd || !fn || !fn->getBody() || !vd->hasLocalStorage() ||
+      llvm::isa<clang::ParmVarDecl>(vd) || depth > kMaxDepth)
+    return false;
+  VarUses uses(vd);
+  uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
+  if (vd->hasInit())
+    uses.assigned.push_back(vd->getInit());
+  if (uses.assigned.empty())
+    return false;
+  for (const auto *value : uses.assigned)
+    if (!isFreshValue(value, model, depth))
+      return false;
+  for (const auto *use : uses.uses)
+    if (model.offsetOf(use->getBeginLoc()) < useOffset &&
+        publishes(use, model, depth))
+      return false;
+  return true;
+}
+
+namespace {
+
+// Does `fn` return only new objects nobody else holds: NULL, a fresh
+// constructor's result, or a local of its own it has not handed on?
+// (copyPVector(), newPvec() in pyrsistent: helpers that build the result.)
+bool returnsFreshObject(const clang::FunctionDecl *fn, const TuModel &model,
+                        int depth) {
+  const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
+  if (!def || !def->getBody() || depth > kMaxDepth ||
+      !def->getReturnType()->isPointerType())
+    return false;
+  Returns returns;
+  returns.TraverseStmt(const_cast<clang::Stmt *>(def->getBody()));
+  if (returns.out.empty())
+    return false;
+  for (const clang::ReturnStmt *r : returns.out) {
+    const clang::Expr *value = r->getRetValue();
+    if (!value)
+      return false;
+    if (isFreshValue(value, model, depth))
+      continue;
+    if (!isPrivateLocal(referencedVar(value), def,
+                        model.offsetOf(r->getBeginLoc()), model, depth))
+      return false;
+  }
+  return true;
+}
+
+bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
+                       unsigned before, const TuModel &model, int depth) {
+  if (!fn || !fn->getBody() || index >= fn->getNumParams() || depth > kMaxDepth)
+    return false;
+  VarUses uses(fn->getParamDecl(index));
+  uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
+  if (!uses.assigned.empty())
+    return false; // an alias we do not follow
+  for (const auto *use : uses.uses)
+    if (model.offsetOf(use->getBeginLoc()) < before &&
+        publishes(use, model, depth))
+      return false;
+  return true;
+}
+
+} // namespace
+
+// Does the helper `fn` get, at every call, a new object its caller has not
+// handed on, and keep it in the call until `before`? Only for helpers whose
+// every caller is in view.
+bool parameterHoldsFreshObject(const clang::ParmVarDecl *param,
+                               const clang::FunctionDecl *fn, unsigned before,
+                               const TuModel &model, int depth) {
+  const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
+  if (!param || !def || depth > kMaxDepth || def->isExternallyVisible() ||
+      model.roleOf(def) != Role::None || model.isAddressTaken(def))
+    return false;
+  unsigned index = param->getFunctionScopeIndex();
+  if (!paramStaysPrivate(def, index, before, model, depth))
+    return false;
+  std::vector<const CallSite *> sites = model.callsOf(def);
+  if (sites.empty())
+    return false;
+  for (const CallSite *site : sites) {
+    const clang::FunctionDecl *caller =
+        site->caller ? site->caller->getDefinition() : nullptr;
+    if (!caller || index >= site->argExprs.size())
+      return false;
+    const clang::Expr *arg = site->argExprs[index];
+    if (isFreshValue(arg, model, depth + 1))
+      continue;
+    const clang::VarDecl *vd = referencedVar(arg);
+    if (const auto *forwarded =
+            llvm::dyn_cast_or_null<clang::ParmVarDecl>(vd)) {
+      if (!parameterHoldsFreshObject(forwarded, caller, site->offset, model,
+                                     depth + 1))
+        return false;
+    } else if (!isPrivateLocal(vd, caller, site->offset, model, depth + 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool isFreshConstructor(const std::string &callee) {
   return kFreshConstructors.count(callee) != 0;
 }
@@ -373,26 +526,17 @@ bool isPrivateContainer(const clang::Expr *e, const clang::FunctionDecl *fn,
           llvm::dyn_cast<clang::MemberExpr>(e->IgnoreParenCasts()))
     return isPrivateStructField(member, fn->getDefinition(), model);
   const clang::VarDecl *vd = referencedVar(e);
-  if (!vd || !fn || !fn->getBody())
+  if (!vd || !fn->getBody())
     return false;
   if (const auto *p = llvm::dyn_cast<clang::ParmVarDecl>(vd))
-    return model.isPrivateParameter(p);
-  if (!vd->hasLocalStorage())
-    return false;
-  clang::ASTContext &ctx = model.context();
-  VarUses uses(vd);
-  uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
-  if (vd->hasInit())
-    uses.assigned.push_back(vd->getInit());
-  if (uses.assigned.empty())
-    return false;
-  for (const auto *value : uses.assigned)
-    if (!isFreshValue(value, model))
-      return false;
-  for (const auto *use : uses.uses)
-    if (model.offsetOf(use->getBeginLoc()) < useOffset && publishes(use, ctx))
-      return false;
-  return true;
+    return model.isPrivateParameter(p) ||
+           parameterHoldsFreshObject(p, fn, useOffset, model, 0);
+  return isPrivateLocal(vd, fn, useOffset, model, 0);
+}
+
+bool holdsFreshObject(const clang::ParmVarDecl *param,
+                      const clang::FunctionDecl *fn, const TuModel &model) {
+  return parameterHoldsFreshObject(param, fn, ~0u, model, 0);
 }
 
 } // namespace ftready::analysis

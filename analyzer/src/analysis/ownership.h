@@ -20,4 +20,18 @@ bool isPrivateContainer(const clang::Expr *e, const clang::FunctionDecl *fn,
 // Calls that create a new object nobody else holds yet.
 bool isFreshConstructor(const std::string &callee);
 
+// Is the helper parameter `param` of `fn` given, by every caller in view, a
+// new object the caller has not handed on (a constructor's result, or that
+// of a function of the TU returning only new objects: copyPVector()), and
+// kept in the call? Then nobody else can reach it while `fn` runs.
+bool holdsFreshObject(const clang::ParmVarDecl *param,
+                      const clang::FunctionDecl *fn, const TuModel &model);
+
+// The pieces, for the file's own recursion (depth bounds it).
+bool isPrivateLocal(const clang::VarDecl *vd, const clang::FunctionDecl *fn,
+                    unsigned useOffset, const TuModel &model, int depth);
+bool parameterHoldsFreshObject(const clang::ParmVarDecl *param,
+                               const clang::FunctionDecl *fn, unsigned before,
+                               const TuModel &model, int depth);
+
 } // namespace ftready::analysis

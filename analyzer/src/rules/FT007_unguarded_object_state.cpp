@@ -2,6 +2,7 @@
 // on self and no lock.
 #include "../analysis/code_effects.h"
 #include "../analysis/expr_text.h"
+#include "../analysis/ownership.h"
 #include "rule.h"
 
 #include <clang/AST/ParentMapContext.h>
@@ -202,6 +203,10 @@ public:
       return;
     const clang::VarDecl *self = selfOf(fn);
     if (!self)
+      return;
+    // A helper every caller hands a new object it has not shared yet
+    // (pyrsistent's extendWithItem(copyPVector(self), ...)).
+    if (analysis::holdsFreshObject(fn->getParamDecl(0), fn, ctx_.model()))
       return;
     struct FieldUses {
       const clang::MemberExpr *firstRead = nullptr;

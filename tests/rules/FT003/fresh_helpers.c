@@ -1,0 +1,116 @@
+// FT003 and helpers: a helper that loops over a list is quiet when every
+// caller hands it a list just built and not shared (a fresh list from
+// PyList_New, or from a function of this file that returns only new lists);
+// handed the object's own list, it loops over shared state.
+#include <Python.h>
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *items; /* a list other threads can change */
+} Bag;
+
+static PyObject *
+sorted_copy(PyObject *list)
+{
+    PyObject *copy = PyList_GetSlice(list, 0, PyList_GET_SIZE(list));
+    if (copy != NULL && PyList_Sort(copy) < 0)
+        Py_CLEAR(copy);
+    return copy;
+}
+
+/* ---- not a hazard: always a new list ---- */
+
+static Py_ssize_t
+total_length(PyObject *list)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list), total = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        total += PyObject_Length(PyList_GET_ITEM(list, i));
+    return total;
+}
+
+static PyObject *
+Bag_total(Bag *self, PyObject *unused)
+{
+    PyObject *copy = sorted_copy(self->items);
+    if (copy == NULL)
+        return NULL;
+    Py_ssize_t total = total_length(copy);
+    Py_DECREF(copy);
+    return PyLong_FromSsize_t(total);
+}
+
+static PyObject *
+Bag_pair_length(Bag *self, PyObject *args)
+{
+    PyObject *pair = PyList_New(0);
+    if (pair == NULL)
+        return NULL;
+    if (PyList_Append(pair, args) < 0) {
+        Py_DECREF(pair);
+        return NULL;
+    }
+    Py_ssize_t total = total_length(pair);
+    Py_DECREF(pair);
+    return PyLong_FromSsize_t(total);
+}
+
+/* ---- hazard: one caller hands the shared list ---- */
+
+static Py_ssize_t
+count_true(PyObject *list)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list), count = 0;
+    for (Py_ssize_t i = 0; i < n; i++) // CHECK-MESSAGES: :5: warning: FT003 in count_true: loop over 'list' with PyList_GET_ITEM and no critical section: another thread can shrink or change it, leaving the index past the end or the item freed
+        count += PyObject_IsTrue(PyList_GET_ITEM(list, i)) == 1;
+    return count;
+}
+
+static PyObject *
+Bag_count_copy(Bag *self, PyObject *unused)
+{
+    PyObject *copy = sorted_copy(self->items);
+    if (copy == NULL)
+        return NULL;
+    Py_ssize_t n = count_true(copy);
+    Py_DECREF(copy);
+    return PyLong_FromSsize_t(n);
+}
+
+static PyObject *
+Bag_count(Bag *self, PyObject *unused)
+{
+    return PyLong_FromSsize_t(count_true(self->items));
+}
+
+static PyMethodDef Bag_methods[] = {
+    {"total", (PyCFunction)Bag_total, METH_NOARGS, NULL},
+    {"pair_length", (PyCFunction)Bag_pair_length, METH_VARARGS, NULL},
+    {"count_copy", (PyCFunction)Bag_count_copy, METH_NOARGS, NULL},
+    {"count", (PyCFunction)Bag_count, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject BagType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ft003_fresh.Bag",
+    .tp_basicsize = sizeof(Bag),
+    .tp_methods = Bag_methods,
+};
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+    {0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "ft003_fresh", NULL, 0, NULL, slots,
+};
+
+PyMODINIT_FUNC
+PyInit_ft003_fresh(void)
+{
+    if (PyType_Ready(&BagType) < 0)
+        return NULL;
+    return PyModuleDef_Init(&moduledef);
+}
