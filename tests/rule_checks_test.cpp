@@ -26,6 +26,9 @@ struct Expectation {
   std::string rule;
   std::string function;
   std::string message;
+  // CHECK-EVIDENCE lines after it: when there are any, the finding's
+  // evidence must be exactly these, in order.
+  std::vector<std::string> evidence;
 };
 
 std::string trimmedMessage(std::string text) {
@@ -46,8 +49,16 @@ std::vector<Expectation> expectationsIn(const std::string &path,
   unsigned n = 0;
   for (std::string line; std::getline(in, line);) {
     ++n;
-    static const std::regex nearMiss(R"(CHECK[-_ ]?MESSAGES?\b)",
+    static const std::regex nearMiss(R"(CHECK[-_ ]?(MESSAGES?|EVIDENCE)\b)",
                                      std::regex::icase);
+    if (size_t ev = line.find("CHECK-EVIDENCE: "); ev != std::string::npos) {
+      if (out.empty())
+        ADD_FAILURE() << relative << ":" << n
+                      << ": CHECK-EVIDENCE before any CHECK-MESSAGES";
+      else
+        out.back().evidence.push_back(trimmedMessage(line.substr(ev + 16)));
+      continue;
+    }
     size_t at = line.find("CHECK-MESSAGES:");
     if (at == std::string::npos) {
       // A misspelt expectation would silently expect nothing.
@@ -71,17 +82,22 @@ std::vector<Expectation> expectationsIn(const std::string &path,
 
 // The expectation that would match `f`, as it would be written.
 std::string asExpectation(const ftready::Finding &f) {
-  return f.location.file + ":" + std::to_string(f.location.line) +
-         ": // CHECK-MESSAGES: :" + std::to_string(f.location.column) + ": " +
-         ftready::toString(f.severity) + ": " + f.rule + " in " + f.function +
-         ": " + f.message;
+  std::string out =
+      f.location.file + ":" + std::to_string(f.location.line) +
+      ": // CHECK-MESSAGES: :" + std::to_string(f.location.column) + ": " +
+      ftready::toString(f.severity) + ": " + f.rule + " in " + f.function +
+      ": " + f.message;
+  for (const auto &e : f.evidence)
+    out += "\n    // CHECK-EVIDENCE: " + e;
+  return out;
 }
 
 bool matches(const Expectation &e, const ftready::Finding &f) {
   return e.file == f.location.file && e.line == f.location.line &&
          e.column == f.location.column &&
          e.severity == ftready::toString(f.severity) && e.rule == f.rule &&
-         e.function == f.function && e.message == f.message;
+         e.function == f.function && e.message == f.message &&
+         (e.evidence.empty() || e.evidence == f.evidence);
 }
 
 class RuleCheck : public ::testing::TestWithParam<std::string> {};

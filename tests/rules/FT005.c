@@ -20,6 +20,7 @@ split_first(PyObject *self, PyObject *arg)
     strncpy(buf, PyUnicode_AsUTF8(arg), sizeof buf - 1);
     buf[sizeof buf - 1] = 0;
     char *tok = strtok(buf, ","); // CHECK-MESSAGES: :17: warning: FT005 in split_first: strtok() is not thread-safe: it uses process-wide state, and without the GIL two threads can call it at once
+    // CHECK-EVIDENCE: glibc: MT-Unsafe race:strtok (glibc manual, Finding Tokens in a String; man-pages 6.03 strtok(3) ATTRIBUTES; POSIX.1-2017 XSH 2.9.1 (pthreads(7)))
     return PyUnicode_FromString(tok ? tok : "");
 }
 

@@ -477,15 +477,42 @@ bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
 
 } // namespace
 
+namespace {
+
+// Does this call hand the helper's parameter `index` a new object its
+// caller has not handed on before the call?
+bool passesFreshObject(const CallSite &site, unsigned index,
+                       const TuModel &model, int depth) {
+  const clang::FunctionDecl *caller =
+      site.caller ? site.caller->getDefinition() : nullptr;
+  if (!caller || index >= site.argExprs.size())
+    return false;
+  const clang::Expr *arg = site.argExprs[index];
+  if (isFreshValue(arg, model, depth + 1))
+    return true;
+  const clang::VarDecl *vd = referencedVar(arg);
+  if (const auto *forwarded = llvm::dyn_cast_or_null<clang::ParmVarDecl>(vd))
+    return parameterHoldsFreshObject(forwarded, caller, site.offset, model,
+                                     depth + 1);
+  return isPrivateLocal(vd, caller, site.offset, model, depth + 1);
+}
+
+// A helper whose every caller is in view: not callable from other files,
+// from Python or through a pointer.
+bool isInternalHelper(const clang::FunctionDecl *def, const TuModel &model) {
+  return def && !def->isExternallyVisible() &&
+         model.roleOf(def) == Role::None && !model.isAddressTaken(def);
+}
+
+} // namespace
+
 // Does the helper `fn` get, at every call, a new object its caller has not
-// handed on, and keep it in the call until `before`? Only for helpers whose
-// every caller is in view.
+// handed on, and keep it in the call until `before`?
 bool parameterHoldsFreshObject(const clang::ParmVarDecl *param,
                                const clang::FunctionDecl *fn, unsigned before,
                                const TuModel &model, int depth) {
   const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
-  if (!param || !def || depth > kMaxDepth || def->isExternallyVisible() ||
-      model.roleOf(def) != Role::None || model.isAddressTaken(def))
+  if (!param || depth > kMaxDepth || !isInternalHelper(def, model))
     return false;
   unsigned index = param->getFunctionScopeIndex();
   if (!paramStaysPrivate(def, index, before, model, depth))
@@ -493,25 +520,44 @@ bool parameterHoldsFreshObject(const clang::ParmVarDecl *param,
   std::vector<const CallSite *> sites = model.callsOf(def);
   if (sites.empty())
     return false;
-  for (const CallSite *site : sites) {
-    const clang::FunctionDecl *caller =
-        site->caller ? site->caller->getDefinition() : nullptr;
-    if (!caller || index >= site->argExprs.size())
+  for (const CallSite *site : sites)
+    if (!passesFreshObject(*site, index, model, depth))
       return false;
-    const clang::Expr *arg = site->argExprs[index];
-    if (isFreshValue(arg, model, depth + 1))
-      continue;
-    const clang::VarDecl *vd = referencedVar(arg);
-    if (const auto *forwarded =
-            llvm::dyn_cast_or_null<clang::ParmVarDecl>(vd)) {
-      if (!parameterHoldsFreshObject(forwarded, caller, site->offset, model,
-                                     depth + 1))
-        return false;
-    } else if (!isPrivateLocal(vd, caller, site->offset, model, depth + 1)) {
-      return false;
-    }
-  }
   return true;
+}
+
+std::vector<const CallSite *>
+callsSharingArgument(const clang::ParmVarDecl *param,
+                     const clang::FunctionDecl *fn, const TuModel &model) {
+  std::vector<const CallSite *> out;
+  const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
+  if (!param || !isInternalHelper(def, model))
+    return out;
+  for (const CallSite *site : model.callsOf(def))
+    if (!passesFreshObject(*site, param->getFunctionScopeIndex(), model, 0))
+      out.push_back(site);
+  return out;
+}
+
+std::vector<std::string> sharingCallersEvidence(const clang::ParmVarDecl *param,
+                                                const clang::FunctionDecl *fn,
+                                                const TuModel &model) {
+  std::vector<std::string> out;
+  const auto &sm = model.context().getSourceManager();
+  auto sites = callsSharingArgument(param, fn, model);
+  const unsigned index = param ? param->getFunctionScopeIndex() : 0;
+  for (const CallSite *site : sites) {
+    if (out.size() == 5) {
+      out.push_back("and " + std::to_string(sites.size() - 5) + " more calls");
+      break;
+    }
+    const clang::Expr *arg = site->argExprs[index];
+    unsigned line = sm.getPresumedLineNumber(sm.getFileLoc(arg->getBeginLoc()));
+    out.push_back("reached from " + site->caller->getNameAsString() +
+                  " (line " + std::to_string(line) + "), which passes '" +
+                  site->args[index] + "'");
+  }
+  return out;
 }
 
 bool isFreshConstructor(const std::string &callee) {

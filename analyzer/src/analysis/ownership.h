@@ -27,6 +27,19 @@ bool isFreshConstructor(const std::string &callee);
 bool holdsFreshObject(const clang::ParmVarDecl *param,
                       const clang::FunctionDecl *fn, const TuModel &model);
 
+// The calls of the helper `fn` that hand its parameter `param` an object
+// other threads can reach: the chain a finding in the helper comes from
+// (method -> helper). Empty for a function Python or a table calls.
+std::vector<const CallSite *>
+callsSharingArgument(const clang::ParmVarDecl *param,
+                     const clang::FunctionDecl *fn, const TuModel &model);
+
+// callsSharingArgument as a finding's evidence: "reached from Bag_count
+// (line 83), which passes 'self->items'", at most five.
+std::vector<std::string> sharingCallersEvidence(const clang::ParmVarDecl *param,
+                                                const clang::FunctionDecl *fn,
+                                                const TuModel &model);
+
 // The pieces, for the file's own recursion (depth bounds it).
 bool isPrivateLocal(const clang::VarDecl *vd, const clang::FunctionDecl *fn,
                     unsigned useOffset, const TuModel &model, int depth);

@@ -47,6 +47,14 @@ private:
     return !model.isLockedAt(fn, at->getBeginLoc(), use.argTexts[0]);
   }
 
+  // A helper's parameter: which callers hand it a shared container.
+  std::vector<std::string> chainOf(const analysis::ApiUse &use,
+                                   const clang::FunctionDecl *fn) const {
+    const auto *param = llvm::dyn_cast_or_null<clang::ParmVarDecl>(
+        use.args.empty() ? nullptr : analysis::referencedVar(use.args[0]));
+    return analysis::sharingCallersEvidence(param, fn, ctx_.model());
+  }
+
   void checkDictNext(const analysis::ApiUse &next,
                      const clang::FunctionDecl *fn) {
     if (next.args.empty())
@@ -64,6 +72,7 @@ private:
     rep.message = "PyDict_Next iterates '" + dict +
                   "' without a critical section: another thread can mutate "
                   "it mid-loop, and the borrowed key and value can be freed";
+    rep.evidence = chainOf(next, fn);
     rep.fix = "wrap the whole loop in Py_BEGIN_CRITICAL_SECTION(" + dict +
               ") ... Py_END_CRITICAL_SECTION() (3.13; a no-op with the GIL) "
               "and take Py_NewRef of any key or value kept past it, or "
@@ -90,6 +99,7 @@ private:
                   " and no critical section: another thread can shrink or "
                   "change it, leaving the index past the end or the item "
                   "freed";
+    rep.evidence = chainOf(item, fn);
     rep.fix = "wrap the loop in Py_BEGIN_CRITICAL_SECTION(" + seq +
               ") ... Py_END_CRITICAL_SECTION() and Py_NewRef any item kept "
               "past it, or iterate over a copy (PySequence_List / "

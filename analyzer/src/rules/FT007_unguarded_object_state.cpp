@@ -281,6 +281,8 @@ private:
                   "->" + f + " with no critical section on '" + s +
                   "': two threads sharing the object can interleave and "
                   "corrupt it";
+    if (const auto *param = llvm::dyn_cast<clang::ParmVarDecl>(self))
+      rep.evidence = analysis::sharingCallersEvidence(param, fn, ctx_.model());
     rep.fix = "wrap the read and the write in Py_BEGIN_CRITICAL_SECTION(" + s +
               ") ... Py_END_CRITICAL_SECTION() (3.13; Argument Clinic: "
               "@critical_section), or guard " +
