@@ -686,8 +686,8 @@ bool TuModel::isLockedAt(const clang::FunctionDecl *fn,
   if (it == alwaysLocked_.end())
     return false;
   const HeldByCallers &held = it->second;
-  return !held.mutexes.empty() || held.objects.count(object) ||
-         held.objects.count(baseObjectOf(object)) ||
+  return !held.mutexes.empty() || held.guarded.count(object) ||
+         held.guarded.count(baseObjectOf(object)) ||
          (object.empty() && !held.objects.empty());
 }
 
@@ -799,15 +799,20 @@ void TuModel::computeAlwaysLocked() {
         } else {
           common.objects = intersection(common.objects, here.objects);
           common.mutexes = intersection(common.mutexes, here.mutexes);
+          common.guarded = intersection(common.guarded, here.guarded);
         }
       }
+      auto empty = [](const HeldByCallers &h) {
+        return h.objects.empty() && h.mutexes.empty() && h.guarded.empty();
+      };
       HeldByCallers &now = alwaysLocked_[callee];
-      if ((!common.objects.empty() || !common.mutexes.empty()) &&
-          (now.objects != common.objects || now.mutexes != common.mutexes)) {
+      if (!empty(common) &&
+          (now.objects != common.objects || now.mutexes != common.mutexes ||
+           now.guarded != common.guarded)) {
         now = std::move(common);
         changed = true;
       }
-      if (now.objects.empty() && now.mutexes.empty())
+      if (empty(now))
         alwaysLocked_.erase(callee);
     }
   }
@@ -817,7 +822,7 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
                                   const clang::FunctionDecl *def) const {
   // Held at the call: critical-section objects, mutexes, and the objects
   // those mutexes belong to.
-  std::set<std::string> lockedObjects;
+  std::set<std::string> lockedObjects, guardedObjects;
   HeldByCallers here;
   for (const auto &ext : extentsOf(s.caller))
     if (s.offset >= ext.begin && s.offset <= ext.end) {
@@ -834,16 +839,26 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
     }
   if (auto it = alwaysLocked_.find(s.caller); it != alwaysLocked_.end()) {
     lockedObjects.insert(it->second.objects.begin(), it->second.objects.end());
+    guardedObjects.insert(it->second.guarded.begin(), it->second.guarded.end());
     here.mutexes.insert(it->second.mutexes.begin(), it->second.mutexes.end());
   }
-  for (unsigned i = 0; i < def->getNumParams() && i < s.args.size(); ++i)
-    // Locked by the caller, or an object the caller just created and
-    // nobody else can reach (deque_copy extends its fresh copy).
-    if (lockedObjects.count(s.args[i]) ||
-        lockedObjects.count(baseObjectOf(s.args[i])) ||
-        isPrivateContainer(s.argExprs[i], s.caller->getDefinition(), s.offset,
-                           *this))
-      here.objects.insert(def->getParamDecl(i)->getNameAsString());
+  auto in = [](const std::set<std::string> &set, const std::string &arg) {
+    return set.count(arg) || set.count(baseObjectOf(arg));
+  };
+  for (unsigned i = 0; i < def->getNumParams() && i < s.args.size(); ++i) {
+    const std::string name = def->getParamDecl(i)->getNameAsString();
+    // Locked by the caller; or guarded: locked, or an object the caller
+    // just created and nobody else can reach (deque_copy extends its fresh
+    // copy), which is no lock for anything else.
+    if (in(lockedObjects, s.args[i])) {
+      here.objects.insert(name);
+      here.guarded.insert(name);
+    } else if (in(guardedObjects, s.args[i]) ||
+               isPrivateContainer(s.argExprs[i], s.caller->getDefinition(),
+                                  s.offset, *this)) {
+      here.guarded.insert(name);
+    }
+  }
   return here;
 }
 

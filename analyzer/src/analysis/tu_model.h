@@ -39,6 +39,10 @@ struct LockExtent {
 struct HeldByCallers {
   std::set<std::string> objects; // the helper's parameters, locked
   std::set<std::string> mutexes; // canonical text, in the callers' terms
+  // The helper's parameters nobody else can touch during the call: locked,
+  // or an object the caller made and has not shared. Not a lock: it
+  // guards that object, never a global.
+  std::set<std::string> guarded;
 };
 
 // The part a function plays for the module, from the tables that register it.
