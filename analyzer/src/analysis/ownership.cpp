@@ -89,6 +89,14 @@ const std::set<std::string> kRefcountOperations = {
     "_PyObject_GC_UNTRACK",
 };
 
+// Calls that read a container handed to them in any position and keep no
+// reference to it.
+const std::set<std::string> kNonRetainingReaders = {
+    "PyUnicode_Join",  "PySequence_Tuple",  "PySequence_List",
+    "PyList_AsTuple",  "PyObject_Length",   "PyObject_Size",
+    "PySequence_Size", "PySequence_Length",
+};
+
 // Helpers are followed this many calls deep.
 constexpr int kMaxDepth = 4;
 
@@ -112,7 +120,7 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
     if (!callee)
       return true;
     std::string name = callee->getNameAsString();
-    if (kRefcountOperations.count(name))
+    if (kRefcountOperations.count(name) || kNonRetainingReaders.count(name))
       return false;
     if (kContainerOperations.count(name) && call->getNumArgs() > 0 &&
         call->getArg(0)->IgnoreParenCasts() == use)

@@ -55,6 +55,47 @@ Bag_pair_length(Bag *self, PyObject *args)
     return PyLong_FromSsize_t(total);
 }
 
+/* A list built in a struct that stays in the call (regex's RE_JoinInfo;
+   the callers' guard reaches the helper through the struct field),
+   handed on as a field, and read by PyUnicode_Join, which keeps no
+   reference. */
+typedef struct {
+    PyObject *list;
+} Joiner;
+
+static PyObject *
+join_all(PyObject *list)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!PyUnicode_Check(PyList_GET_ITEM(list, i)))
+            return PyUnicode_FromString("");
+    PyObject *sep = PyUnicode_FromString(",");
+    PyObject *r = sep ? PyUnicode_Join(sep, list) : NULL;
+    Py_XDECREF(sep);
+    return r;
+}
+
+static PyObject *
+finish(Joiner *j)
+{
+    return j->list ? join_all(j->list) : PyUnicode_FromString("");
+}
+
+static PyObject *
+Bag_joined(Bag *self, PyObject *args)
+{
+    Joiner j = {NULL};
+    j.list = PyList_New(0);
+    if (j.list == NULL || PyList_Append(j.list, args) < 0) {
+        Py_XDECREF(j.list);
+        return NULL;
+    }
+    PyObject *r = finish(&j);
+    Py_DECREF(j.list);
+    return r;
+}
+
 /* ---- hazard: one caller hands the shared list ---- */
 
 static Py_ssize_t
@@ -62,7 +103,7 @@ count_true(PyObject *list)
 {
     Py_ssize_t n = PyList_GET_SIZE(list), count = 0;
     for (Py_ssize_t i = 0; i < n; i++) // CHECK-MESSAGES: :5: warning: FT003 in count_true: loop over 'list' with PyList_GET_ITEM and no critical section: another thread can shrink or change it, leaving the index past the end or the item freed
-    // CHECK-EVIDENCE: reached from Bag_count (line 84), which passes 'self->items'
+    // CHECK-EVIDENCE: reached from Bag_count (line 125), which passes 'self->items'
         count += PyObject_IsTrue(PyList_GET_ITEM(list, i)) == 1;
     return count;
 }
@@ -89,6 +130,7 @@ static PyMethodDef Bag_methods[] = {
     {"pair_length", (PyCFunction)Bag_pair_length, METH_VARARGS, NULL},
     {"count_copy", (PyCFunction)Bag_count_copy, METH_NOARGS, NULL},
     {"count", (PyCFunction)Bag_count, METH_NOARGS, NULL},
+    {"joined", (PyCFunction)Bag_joined, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
