@@ -146,27 +146,6 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
   return false;
 }
 
-class VarUses : public clang::RecursiveASTVisitor<VarUses> {
-public:
-  explicit VarUses(const clang::VarDecl *vd) : vd_(vd) {}
-  bool VisitDeclRefExpr(clang::DeclRefExpr *dre) {
-    if (dre->getDecl() == vd_)
-      uses.push_back(dre);
-    return true;
-  }
-  bool VisitBinaryOperator(clang::BinaryOperator *bo) {
-    if (bo->getOpcode() == clang::BO_Assign &&
-        referencedVar(bo->getLHS()) == vd_)
-      assigned.push_back(bo->getRHS());
-    return true;
-  }
-  std::vector<const clang::DeclRefExpr *> uses;
-  std::vector<const clang::Expr *> assigned;
-
-private:
-  const clang::VarDecl *vd_;
-};
-
 bool returnsFreshObject(const clang::FunctionDecl *fn, const TuModel &model,
                         int depth);
 
@@ -226,8 +205,7 @@ bool pointerStaysInCall(const clang::FunctionDecl *fn, unsigned index,
       depth > kMaxDepth)
     return false;
   const clang::ParmVarDecl *param = def->getParamDecl(index);
-  VarUses uses(param);
-  uses.TraverseStmt(const_cast<clang::Stmt *>(def->getBody()));
+  const VariableUses &uses = model.usesOf(param, def);
   if (!uses.assigned.empty())
     return false;
   clang::ASTContext &ctx = model.context();
@@ -275,8 +253,7 @@ bool localStructStaysInCall(const clang::VarDecl *var,
     return false;
   if (var->hasInit() && !isFreshInitialiser(var->getInit(), model))
     return false; // Buffer b = *other; Buffer b = {.list = self->cache};
-  VarUses uses(var);
-  uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
+  const VariableUses &uses = model.usesOf(var, fn);
   clang::ASTContext &ctx = model.context();
   for (const auto *use : uses.uses) {
     const clang::Stmt *parent = parentStmtIgnoringCasts(use, ctx);
@@ -424,11 +401,10 @@ bool isPrivateLocal(const clang::VarDecl *vd, const clang::FunctionDecl *fn,
   if (!vd || !fn || !fn->getBody() || !vd->hasLocalStorage() ||
       llvm::isa<clang::ParmVarDecl>(vd) || depth > kMaxDepth)
     return false;
-  VarUses uses(vd);
-  uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
-  if (vd->hasInit())
-    uses.assigned.push_back(vd->getInit());
-  if (uses.assigned.empty())
+  const VariableUses &uses = model.usesOf(vd, fn);
+  if (!vd->hasInit() && uses.assigned.empty())
+    return false;
+  if (vd->hasInit() && !isFreshValue(vd->getInit(), model, depth))
     return false;
   for (const auto *value : uses.assigned)
     if (!isFreshValue(value, model, depth))
@@ -472,8 +448,7 @@ bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
                        unsigned before, const TuModel &model, int depth) {
   if (!fn || !fn->getBody() || index >= fn->getNumParams() || depth > kMaxDepth)
     return false;
-  VarUses uses(fn->getParamDecl(index));
-  uses.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
+  const VariableUses &uses = model.usesOf(fn->getParamDecl(index), fn);
   if (!uses.assigned.empty())
     return false; // an alias we do not follow
   for (const auto *use : uses.uses)

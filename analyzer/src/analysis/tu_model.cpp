@@ -862,4 +862,43 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
   return here;
 }
 
+namespace {
+
+// Every variable's uses and `=` assignments in one walk of a body.
+class UsesIndexer : public clang::RecursiveASTVisitor<UsesIndexer> {
+public:
+  explicit UsesIndexer(std::map<const clang::VarDecl *, VariableUses> &out)
+      : out_(out) {}
+  bool VisitDeclRefExpr(clang::DeclRefExpr *dre) {
+    if (const auto *vd = llvm::dyn_cast<clang::VarDecl>(dre->getDecl()))
+      out_[vd].uses.push_back(dre);
+    return true;
+  }
+  bool VisitBinaryOperator(clang::BinaryOperator *bo) {
+    if (bo->getOpcode() == clang::BO_Assign)
+      if (const clang::VarDecl *vd = referencedVar(bo->getLHS()))
+        out_[vd].assigned.push_back(bo->getRHS());
+    return true;
+  }
+
+private:
+  std::map<const clang::VarDecl *, VariableUses> &out_;
+};
+
+} // namespace
+
+const VariableUses &TuModel::usesOf(const clang::VarDecl *vd,
+                                    const clang::FunctionDecl *fn) const {
+  static const VariableUses none;
+  if (!vd || !fn || !fn->getBody())
+    return none;
+  auto [it, inserted] = variableUses_.try_emplace(fn);
+  if (inserted) {
+    UsesIndexer indexer(it->second);
+    indexer.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
+  }
+  auto found = it->second.find(vd);
+  return found == it->second.end() ? none : found->second;
+}
+
 } // namespace ftready::analysis

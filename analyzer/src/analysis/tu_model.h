@@ -86,6 +86,13 @@ struct ModuleDeclaration {
   bool declares_gil_used = false;
 };
 
+// The uses of a variable in the function it belongs to, and the values
+// assigned to it with `=` (its initialiser is not among them).
+struct VariableUses {
+  std::vector<const clang::DeclRefExpr *> uses;
+  std::vector<const clang::Expr *> assigned;
+};
+
 class TuModel {
 public:
   TuModel(clang::ASTContext &ctx, const MacroRecord &macros,
@@ -154,6 +161,13 @@ public:
   const std::vector<const clang::MemberExpr *> &
   accessesOf(const clang::FieldDecl *field) const;
 
+  // The uses of `vd` inside `fn`'s body. Each function's body is walked
+  // once, on the first question about it (the ownership analysis asks about
+  // the same variables again and again while it follows helpers); like the
+  // rest of a translation unit's model, not for use from several threads.
+  const VariableUses &usesOf(const clang::VarDecl *vd,
+                             const clang::FunctionDecl *fn) const;
+
   // Uses of the watched APIs inside `fn`, in source order.
   const std::vector<ApiUse> &apiUsesIn(const clang::FunctionDecl *fn) const;
 
@@ -188,6 +202,10 @@ private:
   // Helpers every caller calls under a lock.
   std::map<const clang::FunctionDecl *, HeldByCallers> alwaysLocked_;
   ModuleDeclaration module_;
+  // usesOf's index, filled lazily: function -> variable -> uses.
+  mutable std::map<const clang::FunctionDecl *,
+                   std::map<const clang::VarDecl *, VariableUses>>
+      variableUses_;
 };
 
 } // namespace ftready::analysis
