@@ -5,8 +5,9 @@
 #   docker build -t ftready .
 #   docker run --rm -v "$PWD:/src" ftready check /src --budget 10m -o /src/ftready-report
 # Build arguments: FTREADY_JOBS (parallel make jobs), CPYTHON_SOURCE (a
-# CPython source folder inside the build context, e.g. for 3.14t: the pair
-# is then built from it instead of Debian's).
+# CPython source folder inside the build context: the pair is then built
+# from it instead of Debian's; for a 3.14 source, run with
+# `--python 3.14t-tsan`, since the default is 3.13t-tsan).
 FROM debian:12
 
 ARG FTREADY_JOBS=

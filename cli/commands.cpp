@@ -46,6 +46,20 @@ bool writeOutput(const std::string &path, const std::string &text,
     std::cout << text;
     return true;
   }
+  // A device, a FIFO or a terminal (-o /dev/null, -o /dev/stdout) is
+  // written in place: a rename over it would replace it with a regular
+  // file, and as root that destroys /dev/null for the whole machine.
+  std::error_code st;
+  auto status = fs::status(path, st);
+  if (!st && fs::exists(status) && !fs::is_regular_file(status)) {
+    std::ofstream out(path);
+    out << text;
+    if (!out) {
+      *error = "cannot write '" + path + "'";
+      return false;
+    }
+    return true;
+  }
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);

@@ -32,9 +32,10 @@ setup() {
   else
     echo "[action] using the given interpreter $INPUT_PYTHON: no managed toolchain built"
   fi
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DBUILD_TESTING=OFF >/dev/null
-  ninja -C "$BUILD" -j"$(nproc)" ftready >/dev/null
+  mkdir -p "$BUILD"
+  { cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DBUILD_TESTING=OFF && ninja -C "$BUILD" -j"$(nproc)" ftready; } >"$BUILD/setup.log" 2>&1 ||
+    { tail -n 40 "$BUILD/setup.log" >&2; die "building ftready failed (log: $BUILD/setup.log)"; }
   echo "[action] ready: $FTREADY"
 }
 
@@ -50,8 +51,11 @@ check() {
   [ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
   [ -n "${INPUT_PYTHON:-}" ] && args+=(--python "$INPUT_PYTHON")
   if [ -n "${INPUT_ARGS:-}" ]; then
-    local extra
-    read -r -a extra <<<"$INPUT_ARGS"
+    # Split as a shell would, quotes kept together (--build-cmd "make -j4"),
+    # without evaluating anything.
+    local extra=()
+    mapfile -t extra < <(printf '%s' "$INPUT_ARGS" | xargs -n1 printf '%s\n') ||
+      die "args: unbalanced quotes in '$INPUT_ARGS'"
     args+=("${extra[@]}")
   fi
   [ -x "$FTREADY" ] || die "no $FTREADY: run 'scripts/github-action.sh setup' first"

@@ -107,6 +107,15 @@ if [ ${#FLAVOURS[@]} -eq 0 ]; then
   if [ $WITH_314 -eq 1 ]; then FLAVOURS+=(3.14t 3.14t-tsan); fi
 fi
 
+# Chosen here, in the script's own shell, so that a missing clang stops the
+# run (inside a command substitution `die` would only end a subshell).
+TSAN_CC="" TSAN_CXX=""
+if [[ " ${FLAVOURS[*]} " == *-tsan* ]]; then
+  TSAN_CC=$(tsan_clang)
+  # clang-16 -> clang++-16, /opt/llvm/bin/clang -> /opt/llvm/bin/clang++
+  TSAN_CXX="${FTREADY_CLANGXX:-${TSAN_CC%clang*}clang++${TSAN_CC##*clang}}"
+fi
+
 now() { date +%s; }
 step_start=0
 step() { step_start=$(now); echo "[toolchain] $*"; }
@@ -120,7 +129,7 @@ srcpkg_of() { case "$1" in 3.13t*) echo python3.13 ;; 3.14t*) echo python3.14 ;;
 configure_flags_of() {
   local prefix="$1"
   case "$2" in
-    *-tsan) local cc; cc=$(tsan_clang); echo "CC=$cc CXX=${cc/clang/clang++} --prefix=$prefix --disable-gil --with-thread-sanitizer --with-pydebug --without-ensurepip --disable-test-modules" ;;
+    *-tsan) echo "CC=$TSAN_CC CXX=$TSAN_CXX --prefix=$prefix --disable-gil --with-thread-sanitizer --with-pydebug --without-ensurepip --disable-test-modules" ;;
     *) echo "CC=gcc CXX=g++ --prefix=$prefix --disable-gil --enable-shared LDFLAGS=-Wl,-rpath,$prefix/lib --with-ensurepip=install --disable-test-modules" ;;
   esac
 }
@@ -202,7 +211,11 @@ build_flavour() {
   step "install $flavour into $prefix"
   (cd "$home/build" && make install) >>"$log" 2>&1 || fail_step "make install $flavour" "$log"
   step_done
-  if [[ "$flavour" != *-tsan ]]; then
+  if [[ "$flavour" != *-tsan ]] && [ -n "$SOURCE_TREE" ] && ! (fetch_setuptools_wheel); then
+    # A given source on a machine without Debian's archive (an Ubuntu CI
+    # runner): the interpreter works; setup.py builds need setuptools.
+    echo "[toolchain] warning: no setuptools wheel from Debian here: $flavour has no setuptools (install it with its pip for setup.py projects)" >&2
+  elif [[ "$flavour" != *-tsan ]]; then
     fetch_setuptools_wheel
     step "pip install setuptools (offline) into $flavour"
     "$exe" -m pip install --no-index --disable-pip-version-check "$CACHE"/wheels/setuptools-*.whl >>"$log" 2>&1 ||

@@ -42,10 +42,11 @@ for f in report.sarif junit.xml report.html; do
   [ -s "$work/report/$f" ] || fail "no $f in the report folder"
 done
 
-step check-args INPUT_PATH="$ROOT/corpus/cache_fixed" INPUT_ARGS="--threads 1" \
+# Quoted words stay one argument: ftready sees the budget "5 parsecs".
+step check-args INPUT_PATH="$ROOT/corpus/cache_fixed" INPUT_ARGS='--threads 4 --budget "5 parsecs"' \
   INPUT_REPORT_DIR="$work/report-args"
-grep -qx 'exit-code=2' "$work/check-args.out" || fail "--threads 1 did not reach ftready: $(cat "$work/check-args.out")"
-grep -q 'threads' "$work/check-args.log" || fail "ftready's complaint about --threads is not in the log"
+grep -qx 'exit-code=2' "$work/check-args.out" || fail "the args did not reach ftready: $(cat "$work/check-args.out")"
+grep -qF "'5 parsecs' is not a duration" "$work/check-args.log" || fail "the quoted argument was split: $(cat "$work/check-args.log")"
 grep -qx 'verdict=none' "$work/check-args.out" || fail "a check that did not run has a verdict"
 grep -q 'ftready check did not run (exit 2)' "$work/check-args.md" || fail "the summary hides that the check did not run"
 

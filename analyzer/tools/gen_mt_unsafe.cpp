@@ -86,6 +86,12 @@ int main(int argc, char **argv) {
     }
     out += line + "\n";
   }
-  std::ofstream(argv[2]) << out;
+  std::ofstream file(argv[2]);
+  file << out;
+  file.close();
+  if (!file) {
+    std::cerr << "gen_mt_unsafe: cannot write " << argv[2] << "\n";
+    return 1;
+  }
   return 0;
 }

@@ -38,6 +38,7 @@ std::optional<Interpreter> probeInterpreter(const std::string &path,
 import json, sys, sysconfig
 def var(name):
     return str(sysconfig.get_config_var(name) or '')
+launchers = ('ccache', 'sccache', 'distcc')  # CC="ccache gcc": the compiler is gcc
 flags = ' '.join(var(n) for n in ('CONFIG_ARGS', 'PY_CFLAGS', 'PY_LDFLAGS',
                                   'CONFIGURE_CFLAGS', 'CONFIGURE_LDFLAGS'))
 print(json.dumps({
@@ -50,8 +51,8 @@ print(json.dumps({
   'tsan': 'with-thread-sanitizer' in flags or '-fsanitize=thread' in flags,
   'include': sysconfig.get_path('include'),
   'ext_suffix': var('EXT_SUFFIX'),
-  'cc': (var('CC').split() or [''])[0],
-  'cxx': (var('CXX').split() or [''])[0],
+  'cc': ([w for w in var('CC').split() if w not in launchers] or [''])[0],
+  'cxx': ([w for w in var('CXX').split() if w not in launchers] or [''])[0],
 }))
 )PY";
   if (access(path.c_str(), X_OK) != 0) {

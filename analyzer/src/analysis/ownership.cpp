@@ -112,9 +112,20 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
   clang::DynTypedNode parentNode = parentIgnoringCasts(use, ctx);
   const clang::Stmt *parent = parentNode.get<clang::Stmt>();
   if (!parent) {
-    const auto *vd = parentNode.get<clang::VarDecl>();
-    return vd && !vd->hasLocalStorage(); // static T *x = local;
+    // T *x = value: a static keeps it, and a local is an alias we do not
+    // follow.
+    return parentNode.get<clang::VarDecl>() != nullptr;
   }
+  // c ? value : other, (x, value): whatever receives the whole expression
+  // receives the value.
+  if (const auto *cond =
+          llvm::dyn_cast<clang::AbstractConditionalOperator>(parent))
+    if (cond->getCond()->IgnoreParenCasts() != use)
+      return publishes(cond, model, depth);
+  if (const auto *comma = llvm::dyn_cast<clang::BinaryOperator>(parent);
+      comma && comma->getOpcode() == clang::BO_Comma &&
+      comma->getRHS()->IgnoreParenCasts() == use)
+    return publishes(comma, model, depth);
   if (const auto *call = llvm::dyn_cast<clang::CallExpr>(parent)) {
     const auto *callee = call->getDirectCallee();
     if (!callee)
@@ -129,9 +140,10 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
     const clang::FunctionDecl *def = callee->getDefinition();
     if (!def || !def->getBody() || depth >= kMaxDepth)
       return true;
-    for (unsigned i = 0; i < call->getNumArgs() && i < def->getNumParams(); ++i)
+    for (unsigned i = 0; i < call->getNumArgs(); ++i)
       if (call->getArg(i)->IgnoreParenCasts() == use &&
-          !paramStaysPrivate(def, i, ~0u, model, depth + 1))
+          (i >= def->getNumParams() || // a variadic argument: not followed
+           !paramStaysPrivate(def, i, ~0u, model, depth + 1)))
         return true;
     return false;
   }
@@ -177,6 +189,51 @@ bool insideMacro(clang::SourceLocation loc, const char *name,
     if (clang::Lexer::getImmediateMacroName(loc, sm, ctx.getLangOpts()) == name)
       return true;
     loc = sm.getImmediateMacroCallerLoc(loc);
+  }
+  return false;
+}
+
+// A variable whose address is taken (PyArg_ParseTuple(args, "O", &o),
+// Py_SETREF(o, ...)) can receive anything: its assignments do not say what
+// it holds. Py_CLEAR's own &o only stores NULL.
+bool addressTaken(const clang::DeclRefExpr *use, clang::ASTContext &ctx) {
+  const auto *addr = llvm::dyn_cast_or_null<clang::UnaryOperator>(
+      parentStmtIgnoringCasts(use, ctx));
+  return addr && addr->getOpcode() == clang::UO_AddrOf &&
+         !insideMacro(addr->getBeginLoc(), "Py_CLEAR", ctx);
+}
+
+// Is `use` inside a loop that also holds `offset`? Then a use after the
+// offset in the text runs before it on the next iteration.
+bool inLoopAround(const clang::Stmt *use, unsigned offset,
+                  const TuModel &model) {
+  clang::ASTContext &ctx = model.context();
+  for (auto parents = ctx.getParents(*use); !parents.empty();
+       parents = ctx.getParents(parents[0])) {
+    if (parents[0].get<clang::FunctionDecl>())
+      break;
+    const auto *s = parents[0].get<clang::Stmt>();
+    if (s &&
+        (llvm::isa<clang::ForStmt>(s) || llvm::isa<clang::WhileStmt>(s) ||
+         llvm::isa<clang::DoStmt>(s)) &&
+        model.offsetOf(s->getBeginLoc()) <= offset &&
+        offset <= model.offsetOf(s->getEndLoc()))
+      return true;
+  }
+  return false;
+}
+
+// Does some use of a variable, before `offset` or in a loop around it,
+// hand it on, or take its address?
+bool handedOnBefore(const VariableUses &uses, unsigned offset,
+                    const TuModel &model, int depth) {
+  for (const auto *use : uses.uses) {
+    if (addressTaken(use, model.context()))
+      return true;
+    if ((model.offsetOf(use->getBeginLoc()) < offset ||
+         inLoopAround(use, offset, model)) &&
+        publishes(use, model, depth))
+      return true;
   }
   return false;
 }
@@ -409,11 +466,7 @@ bool isPrivateLocal(const clang::VarDecl *vd, const clang::FunctionDecl *fn,
   for (const auto *value : uses.assigned)
     if (!isFreshValue(value, model, depth))
       return false;
-  for (const auto *use : uses.uses)
-    if (model.offsetOf(use->getBeginLoc()) < useOffset &&
-        publishes(use, model, depth))
-      return false;
-  return true;
+  return !handedOnBefore(uses, useOffset, model, depth);
 }
 
 namespace {
@@ -451,11 +504,7 @@ bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
   const VariableUses &uses = model.usesOf(fn->getParamDecl(index), fn);
   if (!uses.assigned.empty())
     return false; // an alias we do not follow
-  for (const auto *use : uses.uses)
-    if (model.offsetOf(use->getBeginLoc()) < before &&
-        publishes(use, model, depth))
-      return false;
-  return true;
+  return !handedOnBefore(uses, before, model, depth);
 }
 
 } // namespace
@@ -509,6 +558,15 @@ bool parameterHoldsFreshObject(const clang::ParmVarDecl *param,
   return true;
 }
 
+bool parameterKeptPrivate(const clang::ParmVarDecl *param,
+                          const clang::FunctionDecl *fn, unsigned before,
+                          const TuModel &model) {
+  const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
+  return param && def &&
+         paramStaysPrivate(def, param->getFunctionScopeIndex(), before, model,
+                           0);
+}
+
 std::vector<const CallSite *>
 callsSharingArgument(const clang::ParmVarDecl *param,
                      const clang::FunctionDecl *fn, const TuModel &model) {
@@ -534,6 +592,8 @@ std::vector<std::string> sharingCallersEvidence(const clang::ParmVarDecl *param,
       out.push_back("and " + std::to_string(sites.size() - 5) + " more calls");
       break;
     }
+    if (index >= site->argExprs.size() || index >= site->args.size())
+      continue; // fewer arguments than parameters: nothing to name
     const clang::Expr *arg = site->argExprs[index];
     unsigned line = sm.getPresumedLineNumber(sm.getFileLoc(arg->getBeginLoc()));
     out.push_back("reached from " + site->caller->getNameAsString() +

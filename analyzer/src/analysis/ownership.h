@@ -40,6 +40,12 @@ std::vector<std::string> sharingCallersEvidence(const clang::ParmVarDecl *param,
                                                 const clang::FunctionDecl *fn,
                                                 const TuModel &model);
 
+// Does `fn` keep its parameter `param` to itself until `before` (a file
+// offset): no use before it, or in a loop around it, hands it on?
+bool parameterKeptPrivate(const clang::ParmVarDecl *param,
+                          const clang::FunctionDecl *fn, unsigned before,
+                          const TuModel &model);
+
 // The pieces, for the file's own recursion (depth bounds it).
 bool isPrivateLocal(const clang::VarDecl *vd, const clang::FunctionDecl *fn,
                     unsigned useOffset, const TuModel &model, int depth);

@@ -686,9 +686,20 @@ bool TuModel::isLockedAt(const clang::FunctionDecl *fn,
   if (it == alwaysLocked_.end())
     return false;
   const HeldByCallers &held = it->second;
-  return !held.mutexes.empty() || held.guarded.count(object) ||
-         held.guarded.count(baseObjectOf(object)) ||
-         (object.empty() && !held.objects.empty());
+  if (!held.mutexes.empty() || held.objects.count(object) ||
+      held.objects.count(baseObjectOf(object)) ||
+      (object.empty() && !held.objects.empty()))
+    return true;
+  // An object every caller made and did not share (not its fields: a copy's
+  // fields can be the original's): guarded while this function keeps it.
+  if (object.empty() || !held.guarded.count(object))
+    return false;
+  const clang::FunctionDecl *def = fn->getDefinition();
+  for (unsigned i = 0; def && i < def->getNumParams(); ++i)
+    if (def->getParamDecl(i)->getNameAsString() == object)
+      return parameterKeptPrivate(def->getParamDecl(i), def, offsetOf(loc),
+                                  *this);
+  return false;
 }
 
 std::set<std::string> TuModel::locksHeldAt(const clang::FunctionDecl *fn,
@@ -845,6 +856,18 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
   auto in = [](const std::set<std::string> &set, const std::string &arg) {
     return set.count(arg) || set.count(baseObjectOf(arg));
   };
+  // The caller's own guarded parameter, passed on before the caller hands
+  // it to anybody else.
+  const clang::FunctionDecl *callerDef = s.caller->getDefinition();
+  auto keptGuarded = [&](const std::string &arg) {
+    if (!guardedObjects.count(arg) || !callerDef)
+      return false;
+    for (unsigned k = 0; k < callerDef->getNumParams(); ++k)
+      if (callerDef->getParamDecl(k)->getNameAsString() == arg)
+        return parameterKeptPrivate(callerDef->getParamDecl(k), callerDef,
+                                    s.offset, *this);
+    return false;
+  };
   for (unsigned i = 0; i < def->getNumParams() && i < s.args.size(); ++i) {
     const std::string name = def->getParamDecl(i)->getNameAsString();
     // Locked by the caller; or guarded: locked, or an object the caller
@@ -853,9 +876,10 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
     if (in(lockedObjects, s.args[i])) {
       here.objects.insert(name);
       here.guarded.insert(name);
-    } else if (in(guardedObjects, s.args[i]) ||
-               isPrivateContainer(s.argExprs[i], s.caller->getDefinition(),
-                                  s.offset, *this)) {
+    } else if (!def->isExternallyVisible() && // every caller in view
+               (keptGuarded(s.args[i]) ||
+                isPrivateContainer(s.argExprs[i], s.caller->getDefinition(),
+                                   s.offset, *this))) {
       here.guarded.insert(name);
     }
   }
