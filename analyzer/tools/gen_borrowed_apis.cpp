@@ -2,6 +2,8 @@
 // borrowed_apis.inc, the analyzer's table of borrowed-reference APIs.
 //
 //   gen_borrowed_apis REFCOUNTS_DAT CURATION_TOML OUTPUT_INC
+#include "cpp_literal.h"
+
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -45,15 +47,7 @@ std::set<std::string> borrowedReturns(std::istream &in) {
   return out;
 }
 
-std::string quoted(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+using ftready::tools::quoted;
 
 } // namespace
 

@@ -3,6 +3,8 @@
 // of each field and the sources of the facts).
 //
 //   gen_mt_unsafe MT_UNSAFE_TOML OUTPUT_INC
+#include "cpp_literal.h"
+
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -12,15 +14,7 @@
 
 namespace {
 
-std::string quoted(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+using ftready::tools::quoted;
 
 // One entry as a C++ initializer, or an error message.
 bool entryLine(const toml::table &f, std::string &line, std::string &error) {
