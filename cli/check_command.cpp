@@ -301,17 +301,17 @@ int Commands::check() {
   if (a.python.empty())
     a.python = "3.13t-tsan";
   std::string why, warning;
-  auto tsan = resolveInterpreter(a.python, &why, &warning);
-  if (!tsan) {
+  auto python = resolveInterpreter(a.python, &why, &warning);
+  if (!python) {
     std::cerr << "ftready: error: no usable interpreter: " << why << "\n";
     return kUsageError;
   }
   if (!warning.empty())
     log_->warn("{}", warning);
-  if (!tsan->tsan)
+  if (!python->tsan)
     log_->warn("{} is not built with ThreadSanitizer: data races will not "
                "be looked for; {}",
-               tsan->path, howToGetTsanBuild());
+               python->path, howToGetTsanBuild());
   ReportFolder out(a.output);
   std::string err;
   if (!out.open(&err)) {
@@ -324,10 +324,10 @@ int Commands::check() {
   summary.incomplete = true;
   reports::Readiness facts;
   facts.evidence_tracked = true;
-  facts.races_detectable = tsan->tsan;
-  facts.interpreter = "CPython " + tsan->version + " free-threaded" +
-                      (tsan->tsan ? ", ThreadSanitizer" : "") + " (" +
-                      tsan->path + ")";
+  facts.races_detectable = python->tsan;
+  facts.interpreter = "CPython " + python->version + " free-threaded" +
+                      (python->tsan ? ", ThreadSanitizer" : "") + " (" +
+                      python->path + ")";
   facts.module = a.module;
 
   // 1. The project's own build, once, with every compiler call recorded; it
@@ -335,7 +335,7 @@ int Commands::check() {
   WorkDir work("ftready-check");
   std::string kindWhy;
   project::BuildRequest req =
-      project::requestFor(a.project, a.build_cmd, a.compile_commands, *tsan,
+      project::requestFor(a.project, a.build_cmd, a.compile_commands, *python,
                           work.path(), FTREADY_CC_WRAPPER, &kindWhy);
   req.cflags = a.extra_args;
   req.ldflags = stress::shimLinkFlags(FTREADY_SHIMS_LIBRARY);
@@ -349,7 +349,8 @@ int Commands::check() {
         {"ftready cannot run this project's build: " + kindWhy,
          "give --build-cmd, or --compile-commands"});
   } else {
-    log_->info("building {} ({}) with {}", a.project, facts.build, tsan->path);
+    log_->info("building {} ({}) with {}", a.project, facts.build,
+               python->path);
     built = project::build(req);
     std::ofstream(a.output + "/build.log") << built.log;
   }
@@ -367,7 +368,7 @@ int Commands::check() {
     // A build that succeeded compiling nothing has nothing to scan; one that
     // failed is scanned with default flags, for what can be seen.
     if (!(built.ok && plan.files.empty()))
-      scanned = analyzer::scan(scanOptionsFor(built, a, *tsan));
+      scanned = analyzer::scan(scanOptionsFor(built, a, *python));
   } catch (const analyzer::UsageError &e) {
     if (built.units.empty()) {
       summary.diagnostics.push_back({a.project, e.what()});
@@ -409,7 +410,7 @@ int Commands::check() {
   auto modules = modulesToStress(built, a, facts);
   if (!modules.empty()) {
     stress::StressOptions o;
-    o.interpreter = *tsan;
+    o.interpreter = *python;
     o.root = summary.root;
     if (built.tree != built.source_root)
       o.built_from = {built.tree, built.source_root};
@@ -428,10 +429,7 @@ int Commands::check() {
         return !rel.empty() && rel.native().rfind("..", 0) != 0 &&
                project::isVendored(built.tree, rel.string());
       };
-    o.tsan_suppressions =
-        (fs::path(tsan->path).parent_path().parent_path().parent_path() /
-         "tsan-suppressions.txt")
-            .string();
+    o.tsan_suppressions = tsanSuppressionsBeside(*python);
     for (const auto &f : scanned.findings)
       if (!f.function.empty())
         o.hints.push_back({f.function, f.rule});

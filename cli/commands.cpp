@@ -694,9 +694,7 @@ int Commands::stress() {
                  "project folder, or --sources with --module\n";
     return kUsageError;
   }
-  o.tsan_suppressions =
-      fs::path(interp->path).parent_path().parent_path().parent_path() /
-      "tsan-suppressions.txt";
+  o.tsan_suppressions = tsanSuppressionsBeside(*interp);
   if (!stress_.findings.empty()) {
     try {
       for (const auto &f : reports::readFindings(stress_.findings))

@@ -77,8 +77,8 @@ TEST(Interpreter, AnswerThatIsNotAProbeIsAnError) {
   std::string why;
   EXPECT_FALSE(interpreterFromProbe("/x/python", "Hello\n", &why));
   EXPECT_EQ(why, "/x/python answered something other than a CPython probe");
-  EXPECT_FALSE(interpreterFromProbe("/x/python", R"({"version": "3.13.0"})",
-                                    &why));
+  EXPECT_FALSE(
+      interpreterFromProbe("/x/python", R"({"version": "3.13.0"})", &why));
 }
 
 TEST(Interpreter, ExtensionsUseTheInterpretersOwnCompilers) {

@@ -3,6 +3,7 @@
 #include "ftready/process.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unistd.h>
@@ -118,6 +119,16 @@ InterpreterVerdict checkFreeThreaded(const Interpreter &in) {
                        "3.14): used as it is";
   }
   return v;
+}
+
+std::string tsanSuppressionsBeside(const Interpreter &in) {
+  // <home>/prefix/bin/python3 -> <home>/tsan-suppressions.txt
+  return (std::filesystem::path(in.path)
+              .parent_path()
+              .parent_path()
+              .parent_path() /
+          "tsan-suppressions.txt")
+      .string();
 }
 
 std::string howToGetTsanBuild() {

@@ -61,6 +61,11 @@ struct InterpreterVerdict {
 };
 InterpreterVerdict checkFreeThreaded(const Interpreter &in);
 
+// CPython's TSan suppression file as scripts/toolchain.sh keeps it, beside
+// a managed interpreter's prefix (python/<flavour>/tsan-suppressions.txt);
+// stress runs use it only when it exists.
+std::string tsanSuppressionsBeside(const Interpreter &in);
+
 // How to get a ThreadSanitizer build, for reports of runs without one.
 std::string howToGetTsanBuild();
 
