@@ -433,6 +433,10 @@ int Commands::check() {
     for (const auto &f : scanned.findings)
       if (!f.function.empty())
         o.hints.push_back({f.function, f.rule});
+    o.state_map = scanned.state;
+    mapFiles(o.state_map, [&built](const std::string &f) {
+      return project::toOriginal(built, f);
+    });
     facts.threads = o.threads;
     stress::StressEvents ev;
     ev.on_finding = [&](Finding f) {

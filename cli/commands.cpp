@@ -113,6 +113,10 @@ void Commands::registerAll(CLI::App &app) {
                    "setup.py / pyproject.toml with setuptools)");
   scan->add_flag("--include-vendored", scan_.include_vendored,
                  "count findings in vendored code like the project's own");
+  scan->add_option("--state-map", scan_.state_map,
+                   "also write the state-access map here (JSON): what C state "
+                   "each function reads and writes, and which Python "
+                   "callables it implements; stress --state-map uses it");
   scan->add_flag("--no-cache", scan_.no_cache,
                  "parse every file again (default: reuse the results of "
                  "unchanged translation units from the cache)");
@@ -164,6 +168,10 @@ void Commands::registerAll(CLI::App &app) {
       ->check(CLI::Range(1.0, 3600.0));
   st->add_option("--findings", stress_.findings,
                  "ftready scan results (SARIF/JSON) that steer the run");
+  st->add_option("--state-map", stress_.state_map,
+                 "ftready scan --state-map's file: run callables that share "
+                 "state together, and lazy initialisations' first calls at "
+                 "once in fresh processes");
   st->add_option("--jsonl", stress_.jsonl,
                  "findings stream here as they happen");
   st->add_option("--format", stress_.format, "text, json or sarif")
@@ -434,6 +442,18 @@ int Commands::scan() {
   std::string text = reports::render(*reports::parseFormat(scan_.format),
                                      result.findings, summary);
   std::string err;
+  if (!scan_.state_map.empty()) {
+    if (work)
+      mapFiles(result.state, [&built](const std::string &f) {
+        return project::toOriginal(built, f);
+      });
+    try {
+      writeStateMap(scan_.state_map, result.state);
+    } catch (const std::exception &e) {
+      std::cerr << "ftready: error: " << e.what() << "\n";
+      return kUsageError;
+    }
+  }
   if (!writeOutput(scan_.output, text, &err)) {
     std::cerr << "ftready: error: " << err << "\n";
     return kUsageError;
@@ -705,6 +725,14 @@ int Commands::stress() {
       return kUsageError;
     }
   }
+  if (!stress_.state_map.empty()) {
+    try {
+      o.state_map = readStateMap(stress_.state_map);
+    } catch (const std::exception &e) {
+      std::cerr << "ftready: error: " << e.what() << "\n";
+      return kUsageError;
+    }
+  }
 
   std::ofstream jsonl(stress_.jsonl);
   if (!jsonl) {
@@ -768,6 +796,14 @@ int Commands::stress() {
                       std::to_string(int(o.budget_seconds)) + "s"},
       {"exercised", join(summary.exercised)},
       {"never exercised", join(summary.skipped)},
+      {"run together", join(summary.together)},
+      {"first calls",
+       summary.first_called.empty()
+           ? "none"
+           : join(summary.first_called) + " (" +
+                 std::to_string(summary.first_call_processes) +
+                 (summary.first_call_processes == 1 ? " fresh process)"
+                                                    : " fresh processes)")},
       {"child restarts", std::to_string(summary.restarts)},
       {"import", summary.import.error.empty() ? "ok" : summary.import.error},
       {"notes", join(summary.notes)},

@@ -34,6 +34,7 @@ struct ScanArgs {
   std::string from_build;
   std::string build_cmd;
   bool include_vendored = false;
+  std::string state_map; // write the state-access map here
 };
 
 struct ToolchainArgs {
@@ -56,6 +57,7 @@ struct StressArgs {
   unsigned iterations = 50;
   double hang_seconds = 30;
   std::string findings;
+  std::string state_map; // from ftready scan --state-map
   std::string jsonl = "ftready-stress.jsonl";
   std::string format = "text";
   std::string output;

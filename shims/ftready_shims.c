@@ -2,13 +2,19 @@
  * -Wl,--wrap=<API> for each borrowed-reference C API below, so that every
  * call the extension makes to them comes here first.
  *
- * Two jobs:
+ * Three jobs:
  *  - widen race windows: with probability FTREADY_SHIM_YIELD_PERMILLE/1000,
  *    spin FTREADY_SHIM_SPIN iterations right after handing out a borrowed
  *    reference, while the caller holds it and nothing protects it;
  *  - record which call sites ran concurrently with another hazardous call
  *    (another thread inside one of these APIs at the same moment), and write
- *    them to FTREADY_SHIM_LOG (JSON lines) when the process exits.
+ *    them to FTREADY_SHIM_LOG (JSON lines) when the process exits;
+ *  - count, per call site, the calls of APIs that make something once
+ *    (an import, an attribute, a new container or type): in a fresh
+ *    process whose threads make their first calls at once, a lazy
+ *    initialisation whose call site ran twice ran in two threads, whether
+ *    or not ThreadSanitizer saw it (the interpreter's own locks inside the
+ *    call order the threads for it).
  *
  * Plain C, no Python.h needed: the APIs are declared with opaque types. The
  * state is process-wide by nature (it observes the whole process), kept in
@@ -35,6 +41,7 @@ struct site {
     _Atomic(const char *) api;
     atomic_ulong calls;
     atomic_ulong concurrent; /* calls that overlapped another hazardous call */
+    atomic_int init;         /* a making API's site: counted, not a hazard */
 };
 
 static struct site sites[SHIM_SITES];
@@ -119,6 +126,58 @@ leave(void)
 
 #define RETURN_ADDRESS() ((uintptr_t)__builtin_return_address(0))
 
+/* A making call: counted at its site, nothing else. */
+static void
+count_making(uintptr_t address, const char *api)
+{
+    struct site *s = site_for(address, api);
+    if (s) {
+        atomic_store_explicit(&s->init, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
+    }
+}
+
+#define WRAP_MAKING(type, name, params, args)                                  \
+    type __real_##name params;                                                 \
+    type __wrap_##name params                                                  \
+    {                                                                          \
+        count_making(RETURN_ADDRESS(), #name);                                 \
+        return __real_##name args;                                             \
+    }
+
+typedef struct PyModuleDef PyModuleDef;
+typedef struct PyType_Spec PyType_Spec;
+
+WRAP_MAKING(PyObject *, PyImport_ImportModule, (const char *n), (n))
+WRAP_MAKING(PyObject *, PyImport_Import, (PyObject *n), (n))
+WRAP_MAKING(PyObject *, PyObject_GetAttrString, (PyObject *o, const char *n),
+            (o, n))
+WRAP_MAKING(PyObject *, PyObject_GetAttr, (PyObject *o, PyObject *n), (o, n))
+WRAP_MAKING(PyObject *, PyUnicode_InternFromString, (const char *s), (s))
+WRAP_MAKING(PyObject *, PyUnicode_FromString, (const char *s), (s))
+WRAP_MAKING(PyObject *, PyDict_New, (void), ())
+WRAP_MAKING(PyObject *, PyList_New, (Py_ssize_t n), (n))
+WRAP_MAKING(PyObject *, PyTuple_New, (Py_ssize_t n), (n))
+WRAP_MAKING(PyObject *, PyObject_CallNoArgs, (PyObject *f), (f))
+WRAP_MAKING(PyObject *, PyObject_CallObject, (PyObject *f, PyObject *a),
+            (f, a))
+WRAP_MAKING(PyObject *, PyErr_NewException,
+            (const char *n, PyObject *b, PyObject *d), (n, b, d))
+WRAP_MAKING(PyObject *, PyErr_NewExceptionWithDoc,
+            (const char *n, const char *doc, PyObject *b, PyObject *d),
+            (n, doc, b, d))
+WRAP_MAKING(PyObject *, PyType_FromSpec, (PyType_Spec * s), (s))
+WRAP_MAKING(PyObject *, PyType_FromSpecWithBases,
+            (PyType_Spec * s, PyObject *b), (s, b))
+WRAP_MAKING(PyObject *, PyType_FromModuleAndSpec,
+            (PyObject *m, PyType_Spec *s, PyObject *b), (m, s, b))
+WRAP_MAKING(void *, PyCapsule_Import, (const char *n, int no_block),
+            (n, no_block))
+WRAP_MAKING(void *, PyMem_Malloc, (size_t n), (n))
+WRAP_MAKING(void *, PyMem_Calloc, (size_t n, size_t size), (n, size))
+WRAP_MAKING(void *, PyMem_RawMalloc, (size_t n), (n))
+WRAP_MAKING(void *, PyMem_RawCalloc, (size_t n, size_t size), (n, size))
+
 #define WRAP_BORROWED(name, params, args)                                      \
     PyObject *__real_##name params;                                            \
     PyObject *__wrap_##name params                                             \
@@ -189,10 +248,11 @@ write_log(void)
         }
         fprintf(f,
                 "{\"api\": \"%s\", \"object\": \"%s\", \"offset\": %lu, "
-                "\"calls\": %lu, \"concurrent\": %lu}\n",
+                "\"calls\": %lu, \"concurrent\": %lu, \"kind\": \"%s\"}\n",
                 atomic_load(&sites[i].api), object, (unsigned long)offset,
                 (unsigned long)atomic_load(&sites[i].calls),
-                (unsigned long)atomic_load(&sites[i].concurrent));
+                (unsigned long)atomic_load(&sites[i].concurrent),
+                atomic_load(&sites[i].init) ? "init" : "borrowed");
     }
     fprintf(f, "{\"spins\": %lu}\n", (unsigned long)atomic_load(&spins_done));
     fclose(f);

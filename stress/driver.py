@@ -86,24 +86,27 @@ def arity_from_signature(fn):
 
 
 def find_arguments(fn, rng, tries=60):
-    """Arguments the callable accepts single-threaded, or None."""
+    """(arguments the callable accepts single-threaded, their indices in
+    value_pool()), or None. The indices let a fresh process rebuild the
+    same arguments without calling the target first."""
     pool = value_pool()
     known = arity_from_signature(fn)
     arities = [known] if known is not None else [0, 1, 2, 3]
     fallback = None
     for arity in arities:
         for _ in range(tries if arity else 1):
-            args = tuple(rng.choice(pool) for _ in range(arity))
+            picks = [rng.randrange(len(pool)) for _ in range(arity)]
+            args = tuple(pool[i] for i in picks)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     fn(*args)
-                return args
+                return args, picks
             except TypeError:
                 continue
             except Exception:  # accepted, but raised: keep looking
                 if fallback is None:
-                    fallback = args
+                    fallback = (args, picks)
     return fallback
 
 
@@ -198,11 +201,14 @@ def replace_module_containers(mod, rng):
         setattr(mod, n, type(v)(v))
 
 
-def run_rounds(fn, args, threads, rounds, iterations, mutators, rng, mod=None):
+def run_rounds(calls, threads, rounds, iterations, mutators, rng, mod=None):
     """`rounds` barrier-started rounds of `iterations` calls per caller
     thread, the same threads throughout (a new thread per round would let
-    thread start-up order the calls). Returns {exception type: count}."""
-    shared = [a for a in args if isinstance(a, (list, dict, Plain))]
+    thread start-up order the calls). `calls` is [(fn, args)]: caller
+    thread i makes the calls of calls[i % len(calls)], so two different
+    calls run at once when two are given. Returns {exception type: count}."""
+    shared = [a for _, args in calls for a in args
+              if isinstance(a, (list, dict, Plain))]
     # Module-level containers are only rebound to equal copies: clearing
     # them would change what the module means, not test its thread safety.
     module_level = mod is not None and any(
@@ -215,17 +221,20 @@ def run_rounds(fn, args, threads, rounds, iterations, mutators, rng, mod=None):
     errors = {}
     lock = threading.Lock()
 
-    def call():
+    def call(fn, args):
+        mine = {}
         for _ in range(rounds):
             barrier.wait()
             for _ in range(iterations):
                 try:
                     fn(*args)
                 except Exception as e:
-                    with lock:
-                        errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+                    mine[type(e).__name__] = mine.get(type(e).__name__, 0) + 1
             with lock:
                 finished[0] += 1
+        with lock:
+            for k, v in mine.items():
+                errors[k] = errors.get(k, 0) + v
 
     def churn(seed):
         local = random.Random(seed)
@@ -239,13 +248,46 @@ def run_rounds(fn, args, threads, rounds, iterations, mutators, rng, mod=None):
                 if module_level and local.random() < 0.05:
                     replace_module_containers(mod, local)
 
-    pool = [threading.Thread(target=call) for _ in range(callers)]
+    pool = [threading.Thread(target=call, args=calls[i % len(calls)])
+            for i in range(callers)]
     pool += [threading.Thread(target=churn, args=(rng.random(),)) for _ in range(mutating)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
     return errors
+
+
+class PairSchedule:
+    """Which two targets run together next: the state map's pairs (a
+    writer and another callable of the same state) first, in its order,
+    then two targets chosen at random."""
+
+    def __init__(self, prepared, pairs, rng, exclude=()):
+        by_name = {t[0]: t for t in prepared}
+        # A pair that crashed or hung an earlier child is not run again.
+        self.exclude = set(exclude)
+        self.mapped = [(by_name[a], by_name[b]) for a, b in pairs
+                       if a in by_name and b in by_name and a != b
+                       and not self.excluded(a, b)]
+        self.prepared = prepared
+        self.rng = rng
+        self.turn = 0
+
+    def excluded(self, a, b):
+        return a + " + " + b in self.exclude or b + " + " + a in self.exclude
+
+    def next(self):
+        self.turn += 1
+        if self.mapped and (self.turn % 4 or len(self.prepared) < 3):
+            return self.mapped[(self.turn - 1) % len(self.mapped)]
+        if len(self.prepared) < 2:
+            return None
+        for _ in range(8):
+            a, b = self.rng.sample(self.prepared, 2)
+            if not self.excluded(a[0], b[0]):
+                return a, b
+        return None
 
 
 def matches(c_function, target):
@@ -323,6 +365,130 @@ def start_fork_watch(cfg):
         emit("note", text="forks are not watched: %s" % e)
 
 
+def discover_targets(cfg, mod, rng, watchdog):
+    emit("phase", name="discover", seconds=cfg["import_seconds"])
+    watchdog.start(cfg["import_seconds"])
+    targets = [(n, fn, None) for n, fn in discover(mod, rng, cfg["exclude"])]
+    if cfg.get("scenario"):
+        targets += [(n, fn, (args, None))
+                    for n, fn, args in scenario_targets(cfg["scenario"], mod)]
+    watchdog.stop()
+    return [t for t in targets if t[0] not in cfg["exclude"]]
+
+
+def prepare(cfg, targets, rng, watchdog, wanted=None):
+    """(name, fn, args, weight, mutators) for each target whose arguments
+    are found, calling each from one thread; `wanted`: only those."""
+    hints = cfg.get("hints", [])
+    prepared = []
+    for name, fn, given in targets:
+        if wanted is not None and name not in wanted:
+            continue
+        # Said first: a crash while probing arguments is this target's.
+        emit("probe", target=name, seconds=cfg["hang_seconds"])
+        watchdog.start(cfg["hang_seconds"])
+        found = given if given is not None else find_arguments(fn, rng)
+        watchdog.stop()
+        if found is None:
+            emit("skipped", target=name, reason="no accepted arguments found")
+            continue
+        args, picks = found
+        weight, mutators = steering(name, hints, cfg["threads"])
+        prepared.append((name, fn, args, weight, mutators))
+        emit("target", target=name, args=[type(a).__name__ for a in args],
+             picks=picks, weight=weight, mutators=mutators)
+    return prepared
+
+
+def first_calls(cfg, mod, rng, watchdog):
+    """A fresh process's first calls of one target: every thread makes its
+    first call at one barrier, so a lazy initialisation with no lock runs
+    in several threads at once."""
+    spec = cfg["first_call"]
+    targets = {n: (fn, given) for n, fn, given in discover_targets(cfg, mod, rng, watchdog)}
+    if spec["target"] not in targets:
+        emit("done", calls=0, reason="target not found")
+        return
+    fn, given = targets[spec["target"]]
+    pool = value_pool()
+    args = given[0] if given else tuple(pool[i] for i in spec["picks"])
+    threads = cfg["threads"]
+    name = spec["target"] + " (first calls)"
+    emit("round", target=name, round=0, seconds=cfg["hang_seconds"])
+    watchdog.start(cfg["hang_seconds"])
+    barrier = threading.Barrier(threads)
+
+    def first():
+        barrier.wait()
+        for _ in range(3):
+            try:
+                fn(*args)
+            except Exception:
+                pass
+
+    pool_threads = [threading.Thread(target=first) for _ in range(threads)]
+    for t in pool_threads:
+        t.start()
+    for t in pool_threads:
+        t.join()
+    watchdog.stop()
+    emit("progress", calls=3 * threads, rounds=1, elapsed=0)
+    emit("done", calls=3 * threads, rounds=1)
+
+
+def alone(calls, cfg, watchdog, name):
+    """The same calls from one thread: which errors are normal."""
+    emit("probe", target=name, seconds=cfg["hang_seconds"])
+    watchdog.start(cfg["hang_seconds"])
+    baseline = {}
+    for fn, args in calls:
+        for _ in range(3):
+            try:
+                fn(*args)
+            except Exception as e:
+                baseline[type(e).__name__] = 1
+    watchdog.stop()
+    return baseline
+
+
+def stress_loop(cfg, mod, prepared, rng, watchdog):
+    # The harness's clock: CLOCK_MONOTONIC, shared by every process.
+    deadline = cfg["deadline"]
+    start = time.monotonic()
+    calls = 0
+    rounds = 0
+    pairs = PairSchedule(prepared, cfg.get("pairs", []), rng, cfg["exclude"])
+    # Round robin, each target as many times in a row as its weight: targets
+    # with static findings get the most time. Every third turn runs two
+    # different targets at once.
+    turn = 0
+    while time.monotonic() < deadline and rounds < cfg["max_rounds"]:
+        pair = pairs.next() if turn % 3 == 2 else None
+        if pair:
+            (a, fa, xa, wa, ma), (b, fb, xb, wb, mb) = pair
+            name, chosen = a + " + " + b, [(fa, xa), (fb, xb)]
+            weight, mutators = max(wa, wb, 2), max(ma, mb)
+        else:
+            name, fn, args, weight, mutators = prepared[(turn - turn // 3) % len(prepared)]
+            chosen = [(fn, args)]
+        turn += 1
+        baseline = alone(chosen, cfg, watchdog, name)
+        seconds = cfg["hang_seconds"] * weight
+        emit("round", target=name, round=rounds, seconds=seconds)
+        watchdog.start(seconds)
+        errors = run_rounds(chosen, cfg["threads"], weight, cfg["iterations"],
+                            mutators, rng, mod)
+        watchdog.stop()
+        calls += cfg["iterations"] * cfg["threads"] * weight
+        rounds += weight
+        new = {k: v for k, v in errors.items() if k not in baseline}
+        if new:
+            emit("concurrency_errors", target=name, errors=new)
+        emit("progress", calls=calls, rounds=rounds,
+             elapsed=round(time.monotonic() - start, 2))
+    emit("done", calls=calls, rounds=rounds)
+
+
 def main():
     global EVENT_FD
     cfg = json.loads(sys.argv[1])
@@ -341,68 +507,25 @@ def main():
     start_fork_watch(cfg)
     sys.path.insert(0, cfg["path"])
     mod = import_phase(cfg, watchdog)
-    if mod is None or cfg.get("probe_only"):
+    if mod is None:
         emit("done", calls=0, reason="import probe")
         return
-    emit("phase", name="discover", seconds=cfg["import_seconds"])
-    watchdog.start(cfg["import_seconds"])
-    targets = [(n, fn, None) for n, fn in discover(mod, rng, cfg["exclude"])]
-    if cfg.get("scenario"):
-        targets += scenario_targets(cfg["scenario"], mod)
-    watchdog.stop()
-    targets = [t for t in targets if t[0] not in cfg["exclude"]]
-    hints = cfg.get("hints", [])
-    prepared = []
-    for name, fn, given in targets:
-        # Said first: a crash while probing arguments is this target's.
-        emit("probe", target=name, seconds=cfg["hang_seconds"])
-        watchdog.start(cfg["hang_seconds"])
-        args = given if given is not None else find_arguments(fn, rng)
-        watchdog.stop()
-        if args is None:
-            emit("skipped", target=name, reason="no accepted arguments found")
-            continue
-        weight, mutators = steering(name, hints, cfg["threads"])
-        prepared.append((name, fn, args, weight, mutators))
-        emit("target", target=name, args=[type(a).__name__ for a in args],
-             weight=weight, mutators=mutators)
+    if cfg.get("first_call"):
+        first_calls(cfg, mod, rng, watchdog)
+        return
+    if cfg.get("probe_only"):
+        # The arguments of the targets to call first in fresh processes.
+        wanted = cfg.get("arguments_for") or []
+        if wanted:
+            prepare(cfg, discover_targets(cfg, mod, rng, watchdog), rng,
+                    watchdog, set(wanted))
+        emit("done", calls=0, reason="import probe")
+        return
+    prepared = prepare(cfg, discover_targets(cfg, mod, rng, watchdog), rng, watchdog)
     if not prepared:
         emit("done", calls=0, reason="nothing to call")
         return
-    # The harness's clock: CLOCK_MONOTONIC, shared by every process.
-    deadline = cfg["deadline"]
-    start = time.monotonic()
-    calls = 0
-    rounds = 0
-    # Round robin, each target as many times in a row as its weight: targets
-    # with static findings get the most time.
-    turn = 0
-    while time.monotonic() < deadline and rounds < cfg["max_rounds"]:
-        name, fn, args, weight, mutators = prepared[turn % len(prepared)]
-        turn += 1
-        emit("probe", target=name, seconds=cfg["hang_seconds"])
-        watchdog.start(cfg["hang_seconds"])
-        baseline = {}
-        for _ in range(3):  # the same calls alone: which errors are normal
-            try:
-                fn(*args)
-            except Exception as e:
-                baseline[type(e).__name__] = 1
-        watchdog.stop()
-        seconds = cfg["hang_seconds"] * weight
-        emit("round", target=name, round=rounds, seconds=seconds)
-        watchdog.start(seconds)
-        errors = run_rounds(fn, args, cfg["threads"], weight, cfg["iterations"],
-                            mutators, rng, mod)
-        watchdog.stop()
-        calls += cfg["iterations"] * cfg["threads"] * weight
-        rounds += weight
-        new = {k: v for k, v in errors.items() if k not in baseline}
-        if new:
-            emit("concurrency_errors", target=name, errors=new)
-        emit("progress", calls=calls, rounds=rounds,
-             elapsed=round(time.monotonic() - start, 2))
-    emit("done", calls=calls, rounds=rounds)
+    stress_loop(cfg, mod, prepared, rng, watchdog)
 
 
 if __name__ == "__main__":

@@ -279,7 +279,7 @@ TEST(Cli, SarifCarriesWhatCodeScanningNeeds) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["version"], "2.1.0");
   const auto &run = j["runs"][0];
-  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 14u);
+  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), 15u);
   ASSERT_EQ(run["results"].size(), 8u);
   const auto &res = run["results"][0];
   EXPECT_EQ(res["ruleId"], "FT002");

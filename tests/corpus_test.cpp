@@ -18,6 +18,32 @@ namespace {
 
 using Key = std::tuple<std::string, unsigned, std::string>;
 
+// The state-access map's pairs of callables to run together, and its lazy
+// initialisations, exactly as the ground truth lists them (where it does).
+void expectStateMap(const std::string &module, const nlohmann::json &truth,
+                    const ftready::StateMap &map) {
+  if (truth.contains("pairs")) {
+    std::set<std::pair<std::string, std::string>> expected, actual;
+    for (const auto &p : truth["pairs"])
+      expected.insert({p[0].get<std::string>(), p[1].get<std::string>()});
+    for (const auto &p : ftready::callablePairs(map))
+      actual.insert(std::minmax(p.writer, p.other));
+    EXPECT_EQ(actual, expected) << module << ": pairs to run together";
+  }
+  if (truth.contains("lazy_inits")) {
+    std::set<std::tuple<std::string, std::string, unsigned, unsigned>> expected,
+        actual;
+    for (const auto &l : truth["lazy_inits"])
+      expected.insert(
+          {l["callable"].get<std::string>(), l["state"].get<std::string>(),
+           l["first_line"].get<unsigned>(), l["last_line"].get<unsigned>()});
+    for (const auto &l : ftready::lazyInitCallables(map))
+      actual.insert(
+          {l.callable, l.init.state, l.init.first_line, l.init.last_line});
+    EXPECT_EQ(actual, expected) << module << ": lazy initialisations";
+  }
+}
+
 TEST(Corpus, ExactFindingsOnEveryModuleAndTwin) {
   unsigned truePositives = 0, falsePositives = 0, falseNegatives = 0;
   unsigned modules = 0;
@@ -63,6 +89,7 @@ TEST(Corpus, ExactFindingsOnEveryModuleAndTwin) {
                       << " at line " << std::get<1>(k) << " in "
                       << std::get<2>(k);
       }
+    expectStateMap(dir.path().filename().string(), truth, result.state);
   }
   ASSERT_GE(modules, 2u) << "corpus modules not found in "
                          << FTREADY_CORPUS_DIR;

@@ -101,6 +101,55 @@ TEST(Stress, FixedTwinGivesNoFinding) {
   EXPECT_EQ(run.report["run"]["never exercised"], "none");
 }
 
+// The analyzer's state-access map of a corpus folder, for --state-map.
+std::string stateMapOf(const std::string &folder) {
+  std::string map = tempPath(fs::path(folder).filename().string() + ".map");
+  auto r = ftready::runProcess(
+      {FTREADY_BINARY, "-q", "scan", "--state-map", map, corpus(folder)},
+      ftready::withTimeout(300));
+  EXPECT_TRUE(fs::exists(map)) << r.err;
+  return map;
+}
+
+// Races no same-call loop finds: two different calls at once, and a lazy
+// initialisation's first calls in fresh processes. Every seeded race of
+// the ground truth is found in one 60 s run, on one of its functions.
+TEST(Stress, PairAndFirstCallRacesAreFound) {
+  std::string map = stateMapOf("pairs_racy");
+  StressRun run = stress(corpus("pairs_racy/ftcorpus_pairs.c"),
+                         "ftcorpus_pairs", "60s", {"--state-map", map});
+  fs::remove(map);
+  ASSERT_FALSE(run.report.is_discarded()) << run.err;
+  nlohmann::json truth;
+  std::ifstream(corpus("pairs_racy/ground_truth.json")) >> truth;
+  std::set<std::string> seeded;
+  for (const auto &race : truth["races"]) {
+    bool found = false;
+    for (const auto &fn : race["functions"]) {
+      seeded.insert(fn.get<std::string>());
+      found |= run.found.count({race["rule"], fn.get<std::string>()}) != 0;
+    }
+    EXPECT_TRUE(found) << race["kind"] << " not found: " << run.report.dump(1);
+  }
+  for (const auto &[rule, fn] : run.found)
+    EXPECT_TRUE(seeded.count(fn)) << rule << " in " << fn << " is not seeded";
+  EXPECT_EQ(
+      run.report["run"]["first calls"].get<std::string>().rfind("dumps (", 0),
+      0u);
+  EXPECT_EQ(run.exit_code, 1);
+}
+
+TEST(Stress, PairsFixedTwinGivesNoFinding) {
+  std::string map = stateMapOf("pairs_fixed");
+  auto run = stress(corpus("pairs_fixed/ftcorpus_pairs_fixed.c"),
+                    "ftcorpus_pairs_fixed", "20s", {"--state-map", map});
+  fs::remove(map);
+  ASSERT_FALSE(run.report.is_discarded()) << run.err;
+  EXPECT_TRUE(run.found.empty()) << run.report.dump(1);
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_NE(run.report["run"]["run together"], "none");
+}
+
 TEST(Stress, CrashDeadlockAndSpinAreFindingsWithinTheBudget) {
   auto run = stress(corpus("faults/ftcorpus_faults.c"), "ftcorpus_faults",
                     "60s", {"--hang-seconds", "5"});

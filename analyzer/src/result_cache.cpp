@@ -49,7 +49,8 @@ std::optional<CachedOutcome> ResultCache::load(const std::string &key) const {
   if (!in)
     return std::nullopt;
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.contains("dependencies"))
+  // An entry without a state map is an older ftready's: parsed again.
+  if (j.is_discarded() || !j.contains("dependencies") || !j.contains("state"))
     return std::nullopt;
   CachedOutcome out;
   for (const auto &d : j["dependencies"]) {
@@ -58,6 +59,7 @@ std::optional<CachedOutcome> ResultCache::load(const std::string &key) const {
     out.dependencies.push_back(d["path"].get<std::string>());
   }
   out.findings = j["findings"].get<std::vector<Finding>>();
+  out.state = j["state"].get<StateMap>();
   for (const auto &d : j["diagnostics"])
     out.diagnostics.push_back({d["file"].get<std::string>(),
                                d["message"].get<std::string>(),
@@ -71,6 +73,7 @@ void ResultCache::store(const std::string &key, const CachedOutcome &outcome,
     return;
   nlohmann::json j;
   j["findings"] = outcome.findings;
+  j["state"] = outcome.state;
   j["diagnostics"] = nlohmann::json::array();
   for (const auto &d : outcome.diagnostics)
     j["diagnostics"].push_back({{"file", d.file},

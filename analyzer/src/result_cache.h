@@ -13,6 +13,7 @@ namespace ftready::analyzer {
 struct CachedOutcome {
   std::vector<Finding> findings;
   std::vector<ScanDiagnostic> diagnostics;
+  StateMap state;
   std::vector<std::string> dependencies; // set by load()
 };
 

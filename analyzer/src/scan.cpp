@@ -5,6 +5,7 @@
 
 #include "analysis/borrowed_apis.h"
 #include "analysis/macro_recorder.h"
+#include "analysis/state_access.h"
 #include "analysis/tu_model.h"
 #include "clang_compat.h"
 #include "result_cache.h"
@@ -37,6 +38,7 @@ namespace {
 struct FileOutcome {
   std::vector<Finding> findings;
   std::vector<ScanDiagnostic> diagnostics;
+  StateMap state;
   std::vector<std::string> dependencies; // every file the parse read
   bool fromCache = false;
   bool parseFailed = false;
@@ -148,6 +150,13 @@ public:
     for (auto &rule : active)
       rule->onEndOfTranslationUnit();
     const auto &sm = ctx.getSourceManager();
+    out_.state = analysis::buildStateMap(model, [&](clang::SourceLocation l) {
+      clang::PresumedLoc p = sm.getPresumedLoc(sm.getExpansionLoc(l));
+      if (p.isInvalid() || sm.isInSystemHeader(sm.getExpansionLoc(l)))
+        return std::string();
+      std::string file = absoluteInTu(sm, p.getFilename());
+      return scope_.contains(file) ? file : std::string();
+    });
     for (auto it = sm.fileinfo_begin(); it != sm.fileinfo_end(); ++it)
       out_.dependencies.push_back(absoluteInTu(sm, compat::fileInfoName(it)));
   }
@@ -276,6 +285,7 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
     hit->diagnostics.insert(hit->diagnostics.begin(), out.diagnostics.begin(),
                             out.diagnostics.end());
     out.findings = std::move(hit->findings);
+    out.state = std::move(hit->state);
     out.diagnostics = std::move(hit->diagnostics);
     out.dependencies = std::move(hit->dependencies);
     for (const auto &d : out.diagnostics)
@@ -310,7 +320,8 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
            "parse error (findings cover what parsed): " + errors.located[i]});
   }
   if (!out.dependencies.empty())
-    cache.store(key, {out.findings, out.diagnostics}, out.dependencies);
+    cache.store(key, {out.findings, out.diagnostics, out.state},
+                out.dependencies);
   return out;
 }
 
@@ -439,6 +450,7 @@ ScanResult scan(const ScanOptions &opts) {
         result.findings.push_back(std::move(f));
     for (auto &d : o.diagnostics)
       result.diagnostics.push_back(std::move(d));
+    mergeStateMaps(result.state, o.state);
   }
   result.included.assign(included.begin(), included.end());
   result.files_scanned = static_cast<unsigned>(sources.files.size()) - skipped;

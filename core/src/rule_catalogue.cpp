@@ -71,6 +71,13 @@ const std::vector<RuleInfo> &ruleCatalogue() {
        Severity::Error,
        "Bound what the call keeps, or free what it allocates on every path.",
        "docs/rules/FTR.md"},
+      {"FTR008", "LazyInitRace",
+       "State initialised on first use was initialised by several threads "
+       "at once",
+       Severity::Error,
+       "Create it in Py_mod_exec, or check it again under a static PyMutex "
+       "before creating it.",
+       "docs/rules/FTR.md"},
   };
   return rules;
 }

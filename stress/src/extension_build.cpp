@@ -9,17 +9,19 @@ namespace fs = std::filesystem;
 namespace ftready::stress {
 
 const std::vector<std::string> &shimmedApis() {
-  static const std::vector<std::string> apis = {"PyList_GetItem",
-                                                "PyDict_GetItem",
-                                                "PyDict_GetItemWithError",
-                                                "PyDict_GetItemString",
-                                                "PyDict_SetDefault",
-                                                "PyWeakref_GetObject",
-                                                "PySys_GetObject",
-                                                "PyImport_AddModule",
-                                                "PyDict_Next",
-                                                "PyCriticalSection_Begin",
-                                                "PyCriticalSection_End"};
+  static const std::vector<std::string> apis = {
+      "PyList_GetItem", "PyDict_GetItem", "PyDict_GetItemWithError",
+      "PyDict_GetItemString", "PyDict_SetDefault", "PyWeakref_GetObject",
+      "PySys_GetObject", "PyImport_AddModule", "PyDict_Next",
+      "PyCriticalSection_Begin", "PyCriticalSection_End",
+      // making APIs: counted
+      "PyImport_ImportModule", "PyImport_Import", "PyObject_GetAttrString",
+      "PyObject_GetAttr", "PyUnicode_InternFromString", "PyUnicode_FromString",
+      "PyDict_New", "PyList_New", "PyTuple_New", "PyObject_CallNoArgs",
+      "PyObject_CallObject", "PyErr_NewException", "PyErr_NewExceptionWithDoc",
+      "PyType_FromSpec", "PyType_FromSpecWithBases", "PyType_FromModuleAndSpec",
+      "PyCapsule_Import", "PyMem_Malloc", "PyMem_Calloc", "PyMem_RawMalloc",
+      "PyMem_RawCalloc"};
   return apis;
 }
 

@@ -54,7 +54,8 @@ unsigned long long defaultMaxRss() {
 
 std::vector<std::pair<std::string, std::string>>
 childEnvironment(const StressOptions &o, const WorkDir &folder,
-                 const std::string &tsanStem, bool gilOff) {
+                 const std::string &tsanStem, bool gilOff,
+                 const std::string &shimLog) {
   // handle_abort: an abort() (a failed assert, a Fatal Python error) gets
   // TSan's native stack, so the crash is placed on the extension's line.
   // log_path: reports go to files of their own (tsan.PID), which nothing
@@ -71,7 +72,7 @@ childEnvironment(const StressOptions &o, const WorkDir &folder,
   if (gilOff)
     env.push_back({"PYTHON_GIL", "0"});
   if (o.shims) {
-    env.push_back({"FTREADY_SHIM_LOG", folder.path("shims.jsonl")});
+    env.push_back({"FTREADY_SHIM_LOG", shimLog});
     env.push_back(
         {"FTREADY_SHIM_YIELD_PERMILLE", std::to_string(o.shim_yield_permille)});
   }
@@ -177,6 +178,24 @@ std::string ruleForTsanKind(const std::string &kind) {
       kind.find("signal") != std::string::npos)
     return "";
   return "FTR002";
+}
+
+// Round names the driver gives: "a + b" (two targets at once), "a (first
+// calls)" (a fresh process's first calls).
+constexpr const char *kFirstCalls = " (first calls)";
+
+bool isTogether(const std::string &target) {
+  return target.find(" + ") != std::string::npos;
+}
+
+bool isFirstCalls(const std::string &target) {
+  std::string_view t(target), suffix(kFirstCalls);
+  return t.size() > suffix.size() &&
+         t.substr(t.size() - suffix.size()) == suffix;
+}
+
+std::string firstCalled(const std::string &target) {
+  return target.substr(0, target.size() - std::string_view(kFirstCalls).size());
 }
 
 enum class Phase { Starting, Import, Discover, Probe, Round, Shutdown };
@@ -296,9 +315,22 @@ public:
     case Phase::Round:
       break;
     }
-    return " while " + std::to_string(o_.threads) + " threads called " +
-           target_;
+    std::string n = std::to_string(o_.threads);
+    if (isFirstCalls(target_))
+      return " while " + n + " threads made their first calls to " +
+             firstCalled(target_) + " at once, in a fresh process";
+    if (isTogether(target_)) {
+      std::string a = target_.substr(0, target_.find(" + "));
+      std::string b = target_.substr(target_.find(" + ") + 3);
+      return " while " + n + " threads called " + a + " and " + b +
+             " at once (half each)";
+    }
+    return " while " + n + " threads called " + target_;
   }
+
+  // The arguments the driver found for each target, as indices into its
+  // value pool: a fresh process rebuilds them without calling first.
+  const std::map<std::string, nlohmann::json> &picks() const { return picks_; }
 
 private:
   void drainLogs() {
@@ -396,9 +428,14 @@ private:
     } else if (kind == "round") {
       target_ = e.value("target", "");
       startPhase(Phase::Round, e);
-      if (std::find(summary_.exercised.begin(), summary_.exercised.end(),
-                    target_) == summary_.exercised.end())
-        summary_.exercised.push_back(target_);
+      if (isFirstCalls(target_))
+        addOnce(summary_.first_called, firstCalled(target_));
+      else
+        addOnce(isTogether(target_) ? summary_.together : summary_.exercised,
+                target_);
+    } else if (kind == "target") {
+      if (e.contains("picks") && e.at("picks").is_array())
+        picks_[e.value("target", "")] = e.at("picks");
     } else if (kind == "progress") {
       phaseSeconds_ = 0;
       summary_.calls = callsBefore_ + e.value("calls", 0ul);
@@ -470,16 +507,37 @@ private:
     // The place to fix: each access stack's first frame in the project's
     // own sources (interpreter and libc frames stay as evidence).
     std::vector<std::string> roots = sourceRoots(o_);
-    std::vector<const StackFrame *> tops;
+    struct Access {
+      const StackFrame *frame;
+      bool locked;   // TSan saw a mutex held
+      bool indirect; // made inside the interpreter (list_resize), not by
+                     // the project's own line
+    };
+    std::vector<Access> found;
     for (const auto &s : r.stacks)
       if (isAccessStack(s))
         if (const StackFrame *f =
                 ownFrame(s, o_.object_name, roots, o_.is_vendored))
-          tops.push_back(f);
-    if (tops.empty()) {
+          found.push_back({f, s.title.find("(mutexes:") != std::string::npos,
+                           madeInInterpreter(s, f)});
+    if (found.empty()) {
       ++summary_.tsan_reports_outside;
       return;
     }
+    // Placed the same way whichever thread TSan caught second: on the
+    // access the project's code made itself without a lock (where the fix
+    // goes), else on the first line.
+    std::stable_sort(
+        found.begin(), found.end(), [&](const Access &a, const Access &b) {
+          auto key = [&](const Access &x) {
+            return std::make_tuple(x.locked, x.indirect,
+                                   original(o_, x.frame->file), x.frame->line);
+          };
+          return key(a) < key(b);
+        });
+    std::vector<const StackFrame *> tops;
+    for (const auto &a : found)
+      tops.push_back(a.frame);
     // One finding per pair of racing source lines (file:line), however
     // many reports TSan prints for it.
     std::vector<std::string> pair;
@@ -531,6 +589,19 @@ private:
     emit(std::move(f));
   }
 
+  // Did a frame outside the extension (list_resize in the interpreter)
+  // make the access, before the project's frame `own`? Inline API helpers
+  // compiled into the extension (Py_SIZE) count as the project's line.
+  bool madeInInterpreter(const TsanStack &s, const StackFrame *own) const {
+    for (const auto &f : s.frames) {
+      if (&f == own)
+        return false;
+      if (fs::path(f.object).filename() != o_.object_name)
+        return true;
+    }
+    return false;
+  }
+
   void concurrencyErrors(const std::string &target,
                          const nlohmann::json &errs) {
     std::string names;
@@ -564,6 +635,7 @@ private:
   const WorkDir &folder_;
   TsanLogs logs_;
   std::map<std::string, TsanStreamParser> parsers_; // one per log file
+  std::map<std::string, nlohmann::json> picks_;
   std::string target_;
   std::vector<std::string> dump_, lastLines_;
   std::optional<ImportProbe> imported_;
@@ -670,6 +742,8 @@ void readShimLog(const StressOptions &o, const std::string &log,
       summary.shim_spins += j["spins"].get<unsigned long>();
       continue;
     }
+    if (j.value("kind", "") == "init")
+      continue; // counted for the first-call rounds only
     std::string object = j.value("object", "");
     if (fs::path(object).filename() != o.object_name)
       continue;
@@ -776,6 +850,234 @@ double monotonicNow() {
 
 } // namespace
 
+namespace {
+
+// One child process of the run: what it was given and how it went.
+struct Child {
+  std::unique_ptr<RunObserver> observer;
+  ProcessResult result;
+};
+
+// What every child shares: the run's options, its findings so far, its
+// folder and clock.
+struct RunContext {
+  const StressOptions &o;
+  const StressEvents &ev;
+  StressSummary &summary;
+  std::set<std::string> &seen;
+  Clock::time_point t0;
+  const WorkDir &folder;
+  double importSeconds;
+  unsigned children = 0;
+};
+
+nlohmann::json childConfig(const RunContext &run, double left,
+                           const std::vector<std::string> &excluded,
+                           bool probeOnly, int eventFd) {
+  const StressOptions &o = run.o;
+  nlohmann::json cfg = {{"module", o.module},
+                        {"path", o.module_dir},
+                        {"file", o.module_file},
+                        {"threads", o.threads},
+                        {"budget", left - 1},
+                        {"deadline", monotonicNow() + left - 1},
+                        {"seed", o.seed + run.summary.restarts},
+                        {"iterations", o.iterations},
+                        {"max_rounds", o.max_rounds},
+                        {"hang_seconds", o.hang_seconds},
+                        {"import_seconds", run.importSeconds},
+                        {"tsan", o.interpreter.tsan},
+                        {"scenario", o.scenario},
+                        {"exclude", excluded},
+                        {"probe_only", probeOnly},
+                        {"event_fd", eventFd},
+                        {"dump_path", run.folder.path("dump.txt")},
+                        {"crash_path", run.folder.path("crash.txt")},
+                        {"forkwatch", o.forkwatch_library},
+                        {"hints", nlohmann::json::array()},
+                        {"pairs", nlohmann::json::array()}};
+  for (const auto &[fn, rule] : o.hints)
+    cfg["hints"].push_back({fn, rule});
+  for (const auto &p : callablePairs(o.state_map))
+    cfg["pairs"].push_back({p.writer, p.other});
+  return cfg;
+}
+
+// Runs the driver once with `cfg`, its events and logs read as they come.
+Child runChild(RunContext &run, nlohmann::json cfg, int eventFd, bool gilOff,
+               double left, const std::string &shimLog) {
+  std::error_code ec;
+  fs::remove(run.folder.path("dump.txt"), ec);
+  fs::remove(run.folder.path("crash.txt"), ec);
+  // Each child's TSan logs of its own: a report is read once, by the
+  // observer of the child that wrote it.
+  std::string tsanStem = "tsan-" + std::to_string(++run.children);
+  Child child;
+  child.observer = std::make_unique<RunObserver>(
+      run.o, run.ev, run.summary, run.seen, run.t0, run.folder, tsanStem);
+  RunObserver &observer = *child.observer;
+  ProcessOptions opts;
+  opts.env = childEnvironment(run.o, run.folder, tsanStem, gilOff, shimLog);
+  opts.timeout_seconds = left + 2; // the hard budget, whatever runs
+  opts.event_fd = eventFd;
+  opts.on_event_line = [&observer](const std::string &l) {
+    observer.eventLine(l);
+  };
+  opts.on_stderr_line = [&observer](const std::string &l) {
+    observer.outputLine(l);
+  };
+  opts.on_tick = [&observer] { return observer.tick(); };
+  opts.on_start = [&observer](int pid) { observer.setPid(pid); };
+  opts.allow_ptrace_by_parent = true;
+  child.result = runProcess(
+      {run.o.interpreter.path, "-c", kDriverSource,
+       cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
+      opts);
+  observer.finish();
+  // What left the child's process group (setsid) and was reparented here
+  // dies now, before it can write into the next child's run.
+  killStrayChildren();
+  run.summary.output_cut += child.result.out_dropped + child.result.err_dropped;
+  return child;
+}
+
+// A child that did not end well: its finding, unless a TSan report already
+// said the crash.
+void reportEnding(const RunContext &run, const Child &child) {
+  const RunObserver &observer = *child.observer;
+  Ending end = classify(observer, child.result);
+  if (run.ev.on_finding && !end.rule.empty() &&
+      !(end.rule == "FTR002" && observer.crashReported()))
+    run.ev.on_finding(abortFinding(run.o, end.rule, observer.culprit(),
+                                   end.what, observer.during(), end.dump));
+}
+
+// The shims' call-site counts of one first-call process: a lazy
+// initialisation whose calls ran more than once ran in two threads.
+struct InitCount {
+  unsigned long calls = 0;
+  std::string api, location;
+};
+
+std::optional<InitCount> initCountIn(const RunContext &run,
+                                     const std::string &log,
+                                     const LazyInit &init) {
+  std::ifstream in(log);
+  std::optional<InitCount> most;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("kind", "") != "init" ||
+        fs::path(j.value("object", "")).filename() != run.o.object_name)
+      continue;
+    auto [fn, loc] =
+        symbolize(j.value("object", ""), j.value("offset", 0ul) - 1);
+    // "file:line:column"
+    auto colon = loc.rfind(':'), colon2 = loc.rfind(':', colon - 1);
+    if (colon == std::string::npos || colon2 == std::string::npos)
+      continue;
+    std::string file = original(run.o, loc.substr(0, colon2));
+    unsigned lineNo = static_cast<unsigned>(std::strtoul(
+        loc.substr(colon2 + 1, colon - colon2 - 1).c_str(), nullptr, 10));
+    bool sameFile = file == fs::path(init.file).lexically_normal().string() ||
+                    fs::path(file).filename() == fs::path(init.file).filename();
+    if (!sameFile || lineNo < init.first_line || lineNo > init.last_line)
+      continue;
+    unsigned long calls = j.value("calls", 0ul);
+    if (!most || calls > most->calls)
+      most = InitCount{calls, j.value("api", ""),
+                       relativeTo(run.o.root, file) + ":" +
+                           std::to_string(lineNo)};
+  }
+  return most;
+}
+
+std::string shortState(const std::string &state) {
+  // "global encoder (mod.c)" -> "encoder"
+  auto sp = state.find(' ');
+  std::string s = sp == std::string::npos ? state : state.substr(sp + 1);
+  return s.substr(0, s.find(' '));
+}
+
+void reportDoubleInit(const RunContext &run, const CallableLazyInit &lazy,
+                      const InitCount &count, unsigned process,
+                      unsigned processes) {
+  std::string var = shortState(lazy.init.state);
+  if (!run.seen.insert("FTR008|" + lazy.init.state).second ||
+      !run.ev.on_finding)
+    return;
+  Finding f;
+  f.rule = "FTR008";
+  f.severity = Severity::Error;
+  f.location = {relativeTo(run.o.root, original(run.o, lazy.init.file)),
+                lazy.init.first_line, 0};
+  f.function = lazy.callable;
+  f.message = "'" + var + "' was initialised " + std::to_string(count.calls) +
+              " times in one process when " + std::to_string(run.o.threads) +
+              " threads made their first calls to " + lazy.callable +
+              " at once (fresh process " + std::to_string(process) + " of " +
+              std::to_string(processes) +
+              "): the objects made first were leaked, and a thread may have "
+              "used one after it was replaced";
+  f.fix = "create '" + var +
+          "' once in Py_mod_exec (module state), or guard its creation "
+          "with a static PyMutex and check it again under the lock, or "
+          "publish it with a compare-exchange (_Py_atomic / C11 atomics)";
+  f.evidence = {"the shims counted " + std::to_string(count.calls) +
+                    " calls of " + count.api + " at " + count.location +
+                    ", inside the lazy initialisation of " + lazy.init.state +
+                    " (lines " + std::to_string(lazy.init.first_line) + "-" +
+                    std::to_string(lazy.init.last_line) + ")",
+                "ThreadSanitizer need not see this: the interpreter's own "
+                "locks taken inside the initialisation order the threads"};
+  f.fingerprint =
+      makeFingerprint(f.rule, f.location.file, lazy.callable, lazy.init.state);
+  f.status = Status::DynamicOnly;
+  run.ev.on_finding(f);
+}
+
+// Fresh processes in which every thread's first call to a lazily
+// initialising callable comes at one barrier, within `share` seconds.
+void runFirstCalls(RunContext &run,
+                   const std::map<std::string, nlohmann::json> &picks,
+                   double share) {
+  auto lazies = lazyInitCallables(run.o.state_map);
+  std::set<std::string> found;
+  for (const auto &lazy : lazies) {
+    auto p = picks.find(lazy.callable);
+    if (p == picks.end() || found.count(lazy.init.state))
+      continue; // not a target the driver could call
+    for (unsigned i = 1; i <= run.o.first_call_processes; ++i) {
+      double left = std::min(share - secondsSince(run.t0),
+                             run.o.budget_seconds - secondsSince(run.t0));
+      if (left <= 2)
+        return;
+      int eventFd = eventDescriptor(run.o.seed + run.children);
+      nlohmann::json cfg = childConfig(run, left, {}, false, eventFd);
+      cfg["first_call"] = {{"target", lazy.callable}, {"picks", p->second}};
+      std::string log = run.folder.path(
+          "shims-first-" + std::to_string(run.children + 1) + ".jsonl");
+      Child child = runChild(run, cfg, eventFd, true, left, log);
+      ++run.summary.first_call_processes;
+      if (child.result.interrupted) {
+        run.summary.interrupted = true;
+        return;
+      }
+      if (!child.observer->done() || child.result.exit_code != 0)
+        reportEnding(run, child);
+      if (!run.o.shims)
+        continue;
+      auto count = initCountIn(run, log, lazy.init);
+      if (count && count->calls > 1) {
+        reportDoubleInit(run, lazy, *count, i, run.o.first_call_processes);
+        found.insert(lazy.init.state);
+        break;
+      }
+    }
+  }
+}
+
+} // namespace
+
 StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
   auto t0 = Clock::now();
   StressSummary summary;
@@ -787,14 +1089,23 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     return summary;
   }
   const WorkDir &folder = *made;
+  std::set<std::string> seen;
   // A slow import is not a hang: it gets a third of the budget, or
   // hang_seconds if less, and at least 5 s.
-  double importSeconds =
-      std::max(5.0, std::min(o.hang_seconds, o.budget_seconds / 3));
-  std::set<std::string> seen;
+  RunContext run{o,
+                 ev,
+                 summary,
+                 seen,
+                 t0,
+                 folder,
+                 std::max(5.0, std::min(o.hang_seconds, o.budget_seconds / 3))};
   std::vector<std::string> excluded;
+  std::vector<std::string> firstCallTargets;
+  for (const auto &l : lazyInitCallables(o.state_map))
+    if (std::find(firstCallTargets.begin(), firstCallTargets.end(),
+                  l.callable) == firstCallTargets.end())
+      firstCallTargets.push_back(l.callable);
   bool probed = false; // the first child only imports, with the GIL default
-  unsigned children = 0;
   for (;;) {
     double left = o.budget_seconds - secondsSince(t0);
     if (left <= 1) {
@@ -805,57 +1116,13 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     }
     bool probeOnly = !probed;
     int eventFd = eventDescriptor(o.seed + summary.restarts);
-    nlohmann::json cfg = {{"module", o.module},
-                          {"path", o.module_dir},
-                          {"file", o.module_file},
-                          {"threads", o.threads},
-                          {"budget", left - 1},
-                          {"deadline", monotonicNow() + left - 1},
-                          {"seed", o.seed + summary.restarts},
-                          {"iterations", o.iterations},
-                          {"max_rounds", o.max_rounds},
-                          {"hang_seconds", o.hang_seconds},
-                          {"import_seconds", importSeconds},
-                          {"tsan", o.interpreter.tsan},
-                          {"scenario", o.scenario},
-                          {"exclude", excluded},
-                          {"probe_only", probeOnly},
-                          {"event_fd", eventFd},
-                          {"dump_path", folder.path("dump.txt")},
-                          {"crash_path", folder.path("crash.txt")},
-                          {"forkwatch", o.forkwatch_library},
-                          {"hints", nlohmann::json::array()}};
-    for (const auto &[fn, rule] : o.hints)
-      cfg["hints"].push_back({fn, rule});
-    std::error_code ec;
-    fs::remove(folder.path("dump.txt"), ec);
-    fs::remove(folder.path("crash.txt"), ec);
-    // Each child's TSan logs of its own: a report is read once, by the
-    // observer of the child that wrote it.
-    std::string tsanStem = "tsan-" + std::to_string(++children);
-    RunObserver observer(o, ev, summary, seen, t0, folder, tsanStem);
-    ProcessOptions opts;
-    opts.env = childEnvironment(o, folder, tsanStem, !probeOnly);
-    opts.timeout_seconds = left + 2; // the hard budget, whatever runs
-    opts.event_fd = eventFd;
-    opts.on_event_line = [&observer](const std::string &l) {
-      observer.eventLine(l);
-    };
-    opts.on_stderr_line = [&observer](const std::string &l) {
-      observer.outputLine(l);
-    };
-    opts.on_tick = [&observer] { return observer.tick(); };
-    opts.on_start = [&observer](int pid) { observer.setPid(pid); };
-    opts.allow_ptrace_by_parent = true;
-    auto r = runProcess(
-        {o.interpreter.path, "-c", kDriverSource,
-         cfg.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
-        opts);
-    observer.finish();
-    // What left the child's process group (setsid) and was reparented here
-    // dies now, before it can write into the next child's run.
-    killStrayChildren();
-    summary.output_cut += r.out_dropped + r.err_dropped;
+    nlohmann::json cfg = childConfig(run, left, excluded, probeOnly, eventFd);
+    if (probeOnly)
+      cfg["arguments_for"] = firstCallTargets;
+    Child child = runChild(run, cfg, eventFd, !probeOnly, left,
+                           folder.path("shims.jsonl"));
+    const RunObserver &observer = *child.observer;
+    const ProcessResult &r = child.result;
     if (probeOnly && observer.imported()) {
       summary.import = *observer.imported();
       reportGil(o, summary.import, ev);
@@ -875,8 +1142,14 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
     bool cleanExit = r.exit_code == 0 && !observer.crash() &&
                      observer.stop() == Stop::None && !r.stopped;
     if (observer.done() && (cleanExit || r.timed_out)) {
-      if (probeOnly)
+      if (probeOnly) {
+        // A quarter of the budget at most for the first calls.
+        runFirstCalls(run, observer.picks(),
+                      secondsSince(t0) + o.budget_seconds / 4);
+        if (summary.interrupted)
+          break;
         continue;
+      }
       summary.completed = true;
       break;
     }
@@ -901,14 +1174,10 @@ StressSummary runStress(const StressOptions &o, const StressEvents &ev) {
         summary.completed = true;
       break;
     }
-    Ending end = classify(observer, r);
-    if (ev.on_finding && !end.rule.empty() &&
-        !(end.rule == "FTR002" && observer.crashReported()))
-      ev.on_finding(abortFinding(o, end.rule, observer.culprit(), end.what,
-                                 observer.during(), end.dump));
+    reportEnding(run, child);
     if (inImport) {
       summary.import.ok = false;
-      summary.import.error = end.what + observer.during();
+      summary.import.error = classify(observer, r).what + observer.during();
       break;
     }
     if (observer.phase() == Phase::Shutdown) {

@@ -117,39 +117,6 @@ bool isScopedGuardType(clang::QualType t) {
          n == "shared_lock";
 }
 
-std::optional<long long> intValue(const clang::Expr *e,
-                                  const clang::ASTContext &ctx) {
-  if (!e)
-    return std::nullopt;
-  clang::Expr::EvalResult r;
-  if (e->EvaluateAsInt(r, ctx))
-    return r.Val.getInt().getExtValue();
-  if (auto *lit = llvm::dyn_cast<clang::IntegerLiteral>(e->IgnoreParenCasts()))
-    return lit->getValue().getSExtValue();
-  return std::nullopt;
-}
-
-const clang::FunctionDecl *functionIn(const clang::Expr *e) {
-  if (!e)
-    return nullptr;
-  if (auto *dre = llvm::dyn_cast<clang::DeclRefExpr>(e->IgnoreParenCasts()))
-    return llvm::dyn_cast<clang::FunctionDecl>(dre->getDecl());
-  return nullptr;
-}
-
-// The struct's tag, or its typedef name when the struct is anonymous
-// (typedef struct { int slot; void *pfunc; } PyType_Slot).
-std::string recordName(clang::QualType t) {
-  const auto *rd = t->getAsRecordDecl();
-  if (!rd)
-    return "";
-  if (!rd->getName().empty())
-    return rd->getNameAsString();
-  if (const auto *td = rd->getTypedefNameForAnonDecl())
-    return td->getNameAsString();
-  return "";
-}
-
 // Is `t` (or what it points to) a Python object: PyObject itself, or a
 // struct whose first field is PyObject_HEAD (ob_base) or another object?
 bool isPythonObjectType(clang::QualType t, int depth = 0) {
@@ -185,6 +152,39 @@ std::pair<std::string, bool> ownerOfMutex(const clang::Expr *e) {
 }
 
 } // namespace
+
+std::optional<long long> intValue(const clang::Expr *e,
+                                  const clang::ASTContext &ctx) {
+  if (!e)
+    return std::nullopt;
+  clang::Expr::EvalResult r;
+  if (e->EvaluateAsInt(r, ctx))
+    return r.Val.getInt().getExtValue();
+  if (auto *lit = llvm::dyn_cast<clang::IntegerLiteral>(e->IgnoreParenCasts()))
+    return lit->getValue().getSExtValue();
+  return std::nullopt;
+}
+
+const clang::FunctionDecl *functionIn(const clang::Expr *e) {
+  if (!e)
+    return nullptr;
+  if (auto *dre = llvm::dyn_cast<clang::DeclRefExpr>(e->IgnoreParenCasts()))
+    return llvm::dyn_cast<clang::FunctionDecl>(dre->getDecl());
+  return nullptr;
+}
+
+// The struct's tag, or its typedef name when the struct is anonymous
+// (typedef struct { int slot; void *pfunc; } PyType_Slot).
+std::string recordName(clang::QualType t) {
+  const auto *rd = t->getAsRecordDecl();
+  if (!rd)
+    return "";
+  if (!rd->getName().empty())
+    return rd->getNameAsString();
+  if (const auto *td = rd->getTypedefNameForAnonDecl())
+    return td->getNameAsString();
+  return "";
+}
 
 struct LockEvent {
   unsigned offset;

@@ -8,6 +8,7 @@
 #include <clang/Basic/SourceLocation.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -78,6 +79,15 @@ struct ApiUse {
 };
 
 struct MacroRecord;
+
+// An integer constant expression's value (a slot number, METH_* flags).
+std::optional<long long> intValue(const clang::Expr *e,
+                                  const clang::ASTContext &ctx);
+// The function a table entry names, through casts: (PyCFunction)fn.
+const clang::FunctionDecl *functionIn(const clang::Expr *e);
+// The struct's tag, or its typedef name when the struct is anonymous
+// (typedef struct { int slot; void *pfunc; } PyType_Slot).
+std::string recordName(clang::QualType t);
 
 struct ModuleDeclaration {
   const clang::FunctionDecl *init = nullptr; // PyInit_*

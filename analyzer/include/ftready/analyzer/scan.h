@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ftready/finding.h"
+#include "ftready/state_map.h"
 
 #include <set>
 #include <stdexcept>
@@ -37,6 +38,9 @@ struct ScanDiagnostic {
 struct ScanResult {
   std::vector<Finding> findings; // sorted; suppressed ones carry their status
   std::vector<ScanDiagnostic> diagnostics;
+  // What each function reads and writes, and which Python callables it
+  // implements (functions of the report scope only).
+  StateMap state;
   unsigned files_scanned = 0;
   unsigned files_from_cache = 0;
   std::vector<std::string> cython_files;

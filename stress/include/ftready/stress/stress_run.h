@@ -6,6 +6,7 @@
 
 #include "ftready/finding.h"
 #include "ftready/interpreters.h"
+#include "ftready/state_map.h"
 
 #include <functional>
 #include <string>
@@ -40,6 +41,13 @@ struct StressOptions {
   // mutator the rule calls for (FT001/FT003: mutate the shared containers;
   // FT002/FT007: more concurrent callers).
   std::vector<std::pair<std::string, std::string>> hints; // (function, rule)
+  // The analyzer's state-access map: callables that share state run
+  // together in one round, and callables that lazily initialise state get
+  // their first calls from several threads at once in fresh processes.
+  StateMap state_map;
+  // Fresh processes per lazily initialising callable (fewer when the
+  // budget's share for them runs out).
+  unsigned first_call_processes = 5;
   std::string tsan_suppressions; // CPython's own file, if any
   // Is this source file (absolute, as built) vendored code? A race inside it
   // is placed at the project's own caller. Empty: nothing is.
@@ -85,9 +93,14 @@ struct StressSummary {
   unsigned restarts = 0; // child processes after a crash or hang
   double elapsed_seconds = 0;
   std::vector<std::string> exercised; // targets that ran at least one round
-  std::vector<std::string> skipped;   // discovered, never called (and why)
-  unsigned tsan_reports = 0;          // all of them
-  unsigned tsan_reports_outside = 0;  // with no frame in the extension
+  std::vector<std::string> together;  // "a + b": two targets in one round
+  // Targets whose first calls ran at once in fresh processes, and how many
+  // such processes ran.
+  std::vector<std::string> first_called;
+  unsigned first_call_processes = 0;
+  std::vector<std::string> skipped;  // discovered, never called (and why)
+  unsigned tsan_reports = 0;         // all of them
+  unsigned tsan_reports_outside = 0; // with no frame in the extension
   bool completed = false;
   std::vector<ShimSite> shim_sites; // empty without shims
   unsigned long shim_spins = 0;
