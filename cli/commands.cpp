@@ -177,6 +177,10 @@ void Commands::registerAll(CLI::App &app) {
   st->add_option("--format", stress_.format, "text, json or sarif")
       ->check(CLI::IsMember({"text", "json", "sarif"}));
   st->add_option("-o", stress_.output, "report file (default: stdout)");
+  st->add_option("--only", stress_.only,
+                 "call only these targets (Type.method, function), "
+                 "comma-separated; default: every one discovered")
+      ->delimiter(',');
   st->add_option("--scenario", stress_.scenario,
                  "Python file defining scenario(mod) -> [(name, callable, "
                  "args)]: extra calls with their set-up")
@@ -619,6 +623,7 @@ int Commands::stress() {
   }
   if (!stress_.scenario.empty())
     o.scenario = fs::absolute(stress_.scenario).string();
+  o.only = stress_.only;
   o.threads = stress_.threads
                   ? stress_.threads
                   : std::max(4u, 2 * std::thread::hardware_concurrency());
@@ -792,6 +797,13 @@ int Commands::stress() {
       {"threads", std::to_string(o.threads)},
       {"calls", std::to_string(summary.calls)},
       {"rounds", std::to_string(summary.rounds)},
+      {"calls per second",
+       summary.round_seconds > 0
+           ? std::to_string(
+                 static_cast<long>(summary.calls / summary.round_seconds)) +
+                 " (over " + std::to_string(int(summary.round_seconds)) +
+                 " s of rounds)"
+           : "none"},
       {"elapsed", std::to_string(int(summary.elapsed_seconds)) + "s of " +
                       std::to_string(int(o.budget_seconds)) + "s"},
       {"exercised", join(summary.exercised)},

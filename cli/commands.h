@@ -65,7 +65,8 @@ struct StressArgs {
   bool no_shims = false;
   int shim_yield = 20;
   std::string scenario;
-  std::string max_rss; // "512M", "4G"; empty: the default
+  std::vector<std::string> only; // targets to call; empty: all
+  std::string max_rss;           // "512M", "4G"; empty: the default
 };
 
 struct CheckArgs {

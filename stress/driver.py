@@ -201,25 +201,75 @@ def replace_module_containers(mod, rng):
         setattr(mod, n, type(v)(v))
 
 
-def run_rounds(calls, threads, rounds, iterations, mutators, rng, mod=None):
-    """`rounds` barrier-started rounds of `iterations` calls per caller
-    thread, the same threads throughout (a new thread per round would let
-    thread start-up order the calls). `calls` is [(fn, args)]: caller
-    thread i makes the calls of calls[i % len(calls)], so two different
-    calls run at once when two are given. Returns {exception type: count}."""
-    shared = [a for _, args in calls for a in args
-              if isinstance(a, (list, dict, Plain))]
-    # Module-level containers are only rebound to equal copies: clearing
-    # them would change what the module means, not test its thread safety.
-    module_level = mod is not None and any(
+class Crew:
+    """The same threads for every round of the run: starting threads per
+    round costs more than the calls under TSan (a tenth of the plain
+    loop's rate), and would let thread start-up order the calls."""
+
+    def __init__(self, size):
+        self.size = size
+        self.start = threading.Barrier(size + 1)
+        self.done = threading.Barrier(size + 1)
+        self.job = None
+        self.threads = [threading.Thread(target=self.work, args=(i,), daemon=True)
+                        for i in range(size)]
+        for t in self.threads:
+            t.start()
+
+    def work(self, i):
+        while True:
+            self.start.wait()
+            job = self.job
+            if job is None:
+                return
+            try:
+                job(i)
+            finally:
+                self.done.wait()
+
+    def run(self, job):
+        """job(i) in every thread; returns when all are done."""
+        self.job = job
+        self.start.wait()
+        self.done.wait()
+
+
+def shared_objects(calls):
+    return [a for _, args in calls for a in args
+            if isinstance(a, (list, dict, Plain))]
+
+
+def has_module_containers(mod):
+    return mod is not None and any(
         isinstance(v, (list, dict)) for n, v in vars(mod).items()
         if not n.startswith("__"))
-    mutating = min(mutators, threads - 2) if shared or module_level else 0
+
+
+def mutating_threads(calls, threads, mutators, mod):
+    """How many of the threads change the shared objects instead of
+    calling: none when nothing is shared."""
+    if shared_objects(calls) or has_module_containers(mod):
+        return min(mutators, threads - 2)
+    return 0
+
+
+def run_rounds(crew, calls, rounds, iterations, mutators, rng, mod=None):
+    """`rounds` barrier-started rounds of `iterations` calls per caller
+    thread of the crew. `calls` is [(fn, args)]: caller thread i makes the
+    calls of calls[i % len(calls)], so two different calls run at once when
+    two are given. Returns {exception type: count}."""
+    threads = crew.size
+    shared = shared_objects(calls)
+    # Module-level containers are only rebound to equal copies: clearing
+    # them would change what the module means, not test its thread safety.
+    module_level = has_module_containers(mod)
+    mutating = mutating_threads(calls, threads, mutators, mod)
     callers = threads - mutating
     barrier = threading.Barrier(threads)
     finished = [0]  # caller rounds finished, under lock
     errors = {}
     lock = threading.Lock()
+    seeds = [rng.random() for _ in range(threads)]
 
     def call(fn, args):
         mine = {}
@@ -248,13 +298,13 @@ def run_rounds(calls, threads, rounds, iterations, mutators, rng, mod=None):
                 if module_level and local.random() < 0.05:
                     replace_module_containers(mod, local)
 
-    pool = [threading.Thread(target=call, args=calls[i % len(calls)])
-            for i in range(callers)]
-    pool += [threading.Thread(target=churn, args=(rng.random(),)) for _ in range(mutating)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
+    def job(i):
+        if i < callers:
+            call(*calls[i % len(calls)])
+        else:
+            churn(seeds[i])
+
+    crew.run(job)
     return errors
 
 
@@ -373,7 +423,9 @@ def discover_targets(cfg, mod, rng, watchdog):
         targets += [(n, fn, (args, None))
                     for n, fn, args in scenario_targets(cfg["scenario"], mod)]
     watchdog.stop()
-    return [t for t in targets if t[0] not in cfg["exclude"]]
+    only = set(cfg.get("only") or [])
+    return [t for t in targets if t[0] not in cfg["exclude"]
+            and (not only or t[0] in only)]
 
 
 def prepare(cfg, targets, rng, watchdog, wanted=None):
@@ -458,6 +510,9 @@ def stress_loop(cfg, mod, prepared, rng, watchdog):
     calls = 0
     rounds = 0
     pairs = PairSchedule(prepared, cfg.get("pairs", []), rng, cfg["exclude"])
+    crew = Crew(cfg["threads"])
+    baselines = {}
+    per_round = {}  # calls per thread per round, grown for quick calls
     # Round robin, each target as many times in a row as its weight: targets
     # with static findings get the most time. Every third turn runs two
     # different targets at once.
@@ -472,14 +527,22 @@ def stress_loop(cfg, mod, prepared, rng, watchdog):
             name, fn, args, weight, mutators = prepared[(turn - turn // 3) % len(prepared)]
             chosen = [(fn, args)]
         turn += 1
-        baseline = alone(chosen, cfg, watchdog, name)
+        if name not in baselines:  # once: calls alone raise the same
+            baselines[name] = alone(chosen, cfg, watchdog, name)
+        baseline = baselines[name]
         seconds = cfg["hang_seconds"] * weight
         emit("round", target=name, round=rounds, seconds=seconds)
+        iterations = per_round.get(name, cfg["iterations"])
+        began = time.monotonic()
         watchdog.start(seconds)
-        errors = run_rounds(chosen, cfg["threads"], weight, cfg["iterations"],
-                            mutators, rng, mod)
+        errors = run_rounds(crew, chosen, weight, iterations, mutators, rng, mod)
         watchdog.stop()
-        calls += cfg["iterations"] * cfg["threads"] * weight
+        # Quick calls get more per round, up to a tenth of a second: arming
+        # the watchdog and releasing the barrier cost more than such calls.
+        if time.monotonic() - began < 0.05 * weight and iterations < 20000:
+            per_round[name] = iterations * 2
+        calls += iterations * (cfg["threads"] - mutating_threads(
+            chosen, cfg["threads"], mutators, mod)) * weight
         rounds += weight
         new = {k: v for k, v in errors.items() if k not in baseline}
         if new:

@@ -213,7 +213,8 @@ public:
       : o_(o), ev_(ev), summary_(summary), seenRaces_(seenRaces), t0_(t0),
         folder_(folder), logs_(folder.path(), tsanStem),
         maxRss_(o.max_rss_bytes ? o.max_rss_bytes : defaultMaxRss()),
-        callsBefore_(summary.calls), roundsBefore_(summary.rounds) {}
+        callsBefore_(summary.calls), roundsBefore_(summary.rounds),
+        roundSecondsBefore_(summary.round_seconds) {}
 
   // One line of the private event channel. TSan's logs are read first: a
   // report written before this event belongs to the phase that ran.
@@ -440,6 +441,7 @@ private:
       phaseSeconds_ = 0;
       summary_.calls = callsBefore_ + e.value("calls", 0ul);
       summary_.rounds = roundsBefore_ + e.value("rounds", 0u);
+      summary_.round_seconds = roundSecondsBefore_ + e.value("elapsed", 0.0);
       if (ev_.on_progress)
         ev_.on_progress(summary_.calls, o_.threads, secondsSince(t0_));
     } else if (kind == "skipped") {
@@ -655,6 +657,7 @@ private:
   // What the earlier child processes counted; this one's counts add to it.
   unsigned long callsBefore_;
   unsigned roundsBefore_;
+  double roundSecondsBefore_;
 };
 
 // The first "... at FILE:LINE" of gdb's stacks (or "  fn FILE:LINE (obj)"
@@ -888,6 +891,7 @@ nlohmann::json childConfig(const RunContext &run, double left,
                         {"import_seconds", run.importSeconds},
                         {"tsan", o.interpreter.tsan},
                         {"scenario", o.scenario},
+                        {"only", o.only},
                         {"exclude", excluded},
                         {"probe_only", probeOnly},
                         {"event_fd", eventFd},

@@ -55,6 +55,8 @@ struct StressOptions {
   // A Python file defining scenario(mod) -> [(name, callable, args)]: extra
   // targets with the setup a test would do.
   std::string scenario;
+  // Only these targets ("Cache.get", "remember_key"); empty: all.
+  std::vector<std::string> only;
   // Shims linked into the extension (see ExtensionSources::shims_library):
   // how often they hold a borrowed reference's window open, in 1/1000.
   bool shims = false;
@@ -90,7 +92,8 @@ struct StressSummary {
   ImportProbe import;
   unsigned long calls = 0;
   unsigned rounds = 0;
-  unsigned restarts = 0; // child processes after a crash or hang
+  double round_seconds = 0; // time the driver spent in its stress loop
+  unsigned restarts = 0;    // child processes after a crash or hang
   double elapsed_seconds = 0;
   std::vector<std::string> exercised; // targets that ran at least one round
   std::vector<std::string> together;  // "a + b": two targets in one round
