@@ -126,10 +126,23 @@ leave(void)
 
 #define RETURN_ADDRESS() ((uintptr_t)__builtin_return_address(0))
 
+/* Counted only where FTREADY_SHIM_COUNT_MAKING is set (the first-call
+ * processes): elsewhere these calls are the hot path, and their sites would
+ * fill the table the borrowed-reference sites need. */
+static atomic_int count_making_on = -1;
+
 /* A making call: counted at its site, nothing else. */
 static void
 count_making(uintptr_t address, const char *api)
 {
+    int on = atomic_load_explicit(&count_making_on, memory_order_relaxed);
+    if (on < 0) {
+        const char *v = getenv("FTREADY_SHIM_COUNT_MAKING");
+        on = v != NULL && v[0] == '1';
+        atomic_store_explicit(&count_making_on, on, memory_order_relaxed);
+    }
+    if (!on)
+        return;
     struct site *s = site_for(address, api);
     if (s) {
         atomic_store_explicit(&s->init, 1, memory_order_relaxed);

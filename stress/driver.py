@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 
 EVENT_FD = None  # set by main() from the configuration
 HANG_SECONDS = [30]  # likewise
@@ -126,9 +127,16 @@ def is_property(cls, attr):
             or isinstance(d, property))
 
 
-def discover(mod, rng, exclude=()):
+def wanted_by(only, name):
+    """Is module attribute `name` (a function, or a type whose methods are
+    "name.method") among the targets `only` names? All are when empty."""
+    return not only or any(t == name or t.startswith(name + ".") for t in only)
+
+
+def discover(mod, rng, exclude=(), only=()):
     """(name, callable) for module functions, type methods and properties
-    (read and written, as "Type.prop (get)" / "Type.prop (set)")."""
+    (read and written, as "Type.prop (get)" / "Type.prop (set)"). With
+    `only`, types none of whose targets are wanted are not constructed."""
     targets = []
     for name in sorted(dir(mod)):
         if name.startswith("__"):
@@ -142,6 +150,8 @@ def discover(mod, rng, exclude=()):
             continue
         if name in exclude:
             continue  # it crashed or hung an earlier child
+        if not wanted_by(only, name):
+            continue
         if isinstance(obj, type):
             # Said first: a crash in its constructor is this type's.
             emit("probe", target=name, seconds=HANG_SECONDS[0])
@@ -211,6 +221,7 @@ class Crew:
         self.start = threading.Barrier(size + 1)
         self.done = threading.Barrier(size + 1)
         self.job = None
+        self.escaped = []
         self.threads = [threading.Thread(target=self.work, args=(i,), daemon=True)
                         for i in range(size)]
         for t in self.threads:
@@ -219,19 +230,46 @@ class Crew:
     def work(self, i):
         while True:
             self.start.wait()
-            job = self.job
-            if job is None:
-                return
             try:
-                job(i)
+                self.job(i)
+            except BaseException as e:  # SystemExit, CancelledError...
+                # The thread stays in the crew: a dead one would leave the
+                # next round waiting for it, a hang blamed on the next target.
+                self.escaped.append(type(e).__name__)
             finally:
                 self.done.wait()
 
     def run(self, job):
-        """job(i) in every thread; returns when all are done."""
+        """job(i) in every thread; returns when all are done, with the
+        names of exceptions that escaped a thread (said as errors)."""
         self.job = job
+        self.escaped = []
         self.start.wait()
         self.done.wait()
+        return self.escaped
+
+
+def renewed(args, mortal):
+    """The arguments with each list, dict and user object replaced by a
+    fresh copy that dies when the call returns, and each weak reference by
+    one to a new object that only `mortal` keeps alive (another thread
+    empties it): lifetimes end during and right after calls, as a module's
+    borrowed pointers must survive."""
+    out = []
+    for a in args:
+        if isinstance(a, list):
+            out.append(list(a))
+        elif isinstance(a, dict):
+            out.append(dict(a))
+        elif isinstance(a, Plain):
+            out.append(Plain())
+        elif isinstance(a, weakref.ref):
+            target = Plain()
+            mortal.append(target)
+            out.append(weakref.ref(target))
+        else:
+            out.append(a)
+    return tuple(out)
 
 
 def shared_objects(calls):
@@ -270,41 +308,67 @@ def run_rounds(crew, calls, rounds, iterations, mutators, rng, mod=None):
     errors = {}
     lock = threading.Lock()
     seeds = [rng.random() for _ in range(threads)]
+    # With three callers or more, the last passes temporaries (see renewed)
+    # while the others pass the shared objects.
+    temporaries = callers - 1 if callers >= 3 else -1
+    mortal = []
 
-    def call(fn, args):
+    def call(fn, args, fresh=False):
         mine = {}
-        for _ in range(rounds):
-            barrier.wait()
-            for _ in range(iterations):
+        try:
+            for _ in range(rounds):
+                barrier.wait()
                 try:
-                    fn(*args)
-                except Exception as e:
-                    mine[type(e).__name__] = mine.get(type(e).__name__, 0) + 1
+                    for _ in range(iterations):
+                        try:
+                            fn(*(renewed(args, mortal) if fresh else args))
+                        except Exception as e:
+                            name = type(e).__name__
+                            mine[name] = mine.get(name, 0) + 1
+                        if fresh and len(mortal) > 64:
+                            mortal.clear()
+                finally:
+                    with lock:
+                        finished[0] += 1
+        except BaseException:
+            # Out of the round for good: the others must not wait for it.
+            barrier.abort()
+            raise
+        finally:
             with lock:
-                finished[0] += 1
-        with lock:
-            for k, v in mine.items():
-                errors[k] = errors.get(k, 0) + v
+                for k, v in mine.items():
+                    errors[k] = errors.get(k, 0) + v
 
     def churn(seed):
         local = random.Random(seed)
-        for r in range(rounds):
-            barrier.wait()
-            while True:
-                with lock:
-                    if finished[0] >= callers * (r + 1):
-                        break
-                mutate_once(shared, local)
-                if module_level and local.random() < 0.05:
-                    replace_module_containers(mod, local)
+        try:
+            for r in range(rounds):
+                barrier.wait()
+                while True:
+                    with lock:
+                        if finished[0] >= callers * (r + 1):
+                            break
+                    mutate_once(shared, local)
+                    mortal.clear()  # the temporaries' referents die now
+                    if module_level and local.random() < 0.05:
+                        try:
+                            replace_module_containers(mod, local)
+                        except Exception:
+                            pass  # a container type that cannot be copied
+        except threading.BrokenBarrierError:
+            pass  # a caller left the round
 
     def job(i):
         if i < callers:
-            call(*calls[i % len(calls)])
+            fn, args = calls[i % len(calls)]
+            call(fn, args, i == temporaries and any(
+                isinstance(a, (list, dict, Plain, weakref.ref)) for a in args))
         else:
             churn(seeds[i])
 
-    crew.run(job)
+    for name in crew.run(job):
+        if name != "BrokenBarrierError":
+            errors[name] = errors.get(name, 0) + 1
     return errors
 
 
@@ -418,12 +482,17 @@ def start_fork_watch(cfg):
 def discover_targets(cfg, mod, rng, watchdog):
     emit("phase", name="discover", seconds=cfg["import_seconds"])
     watchdog.start(cfg["import_seconds"])
-    targets = [(n, fn, None) for n, fn in discover(mod, rng, cfg["exclude"])]
+    only = cfg.get("only") or []
+    targets = [(n, fn, None) for n, fn in discover(mod, rng, cfg["exclude"], only)]
     if cfg.get("scenario"):
         targets += [(n, fn, (args, None))
                     for n, fn, args in scenario_targets(cfg["scenario"], mod)]
     watchdog.stop()
-    only = set(cfg.get("only") or [])
+    names = {t[0] for t in targets}
+    for name in only if not cfg.get("first_call") else ():
+        if name not in names:
+            emit("note", text="--only %s: no such target (the module's are "
+                 "named like 'function' and 'Type.method')" % name)
     return [t for t in targets if t[0] not in cfg["exclude"]
             and (not only or t[0] in only)]
 
@@ -455,24 +524,33 @@ def prepare(cfg, targets, rng, watchdog, wanted=None):
 def first_calls(cfg, mod, rng, watchdog):
     """A fresh process's first calls of one target: every thread makes its
     first call at one barrier, so a lazy initialisation with no lock runs
-    in several threads at once."""
+    in several threads at once. Only the target's own type is constructed
+    first. With "control", one thread makes the same number of calls alone:
+    how often the initialisation's calls run with no concurrency."""
     spec = cfg["first_call"]
+    target = spec["target"]
+    cfg = dict(cfg, only=[target])
     targets = {n: (fn, given) for n, fn, given in discover_targets(cfg, mod, rng, watchdog)}
-    if spec["target"] not in targets:
-        emit("done", calls=0, reason="target not found")
-        return
-    fn, given = targets[spec["target"]]
     pool = value_pool()
-    args = given[0] if given else tuple(pool[i] for i in spec["picks"])
-    threads = cfg["threads"]
-    name = spec["target"] + " (first calls)"
-    emit("round", target=name, round=0, seconds=cfg["hang_seconds"])
+    picks = spec.get("picks") or []
+    if target not in targets or any(
+            not isinstance(i, int) or not 0 <= i < len(pool) for i in picks):
+        emit("note", text="%s: no first calls, the target was not found "
+             "again in a fresh process" % target)
+        emit("done", calls=0, reason="first-call target not found")
+        return
+    fn, given = targets[target]
+    args = given[0] if given else tuple(pool[i] for i in picks)
+    threads = 1 if spec.get("control") else cfg["threads"]
+    each = 3 * (cfg["threads"] // threads)
+    emit("round", target=target + " (first calls)", round=0,
+         seconds=cfg["hang_seconds"])
     watchdog.start(cfg["hang_seconds"])
     barrier = threading.Barrier(threads)
 
     def first():
         barrier.wait()
-        for _ in range(3):
+        for _ in range(each):
             try:
                 fn(*args)
             except Exception:
@@ -484,8 +562,7 @@ def first_calls(cfg, mod, rng, watchdog):
     for t in pool_threads:
         t.join()
     watchdog.stop()
-    emit("progress", calls=3 * threads, rounds=1, elapsed=0)
-    emit("done", calls=3 * threads, rounds=1)
+    emit("done", calls=each * threads, rounds=1)
 
 
 def alone(calls, cfg, watchdog, name):
@@ -537,15 +614,20 @@ def stress_loop(cfg, mod, prepared, rng, watchdog):
         watchdog.start(seconds)
         errors = run_rounds(crew, chosen, weight, iterations, mutators, rng, mod)
         watchdog.stop()
-        # Quick calls get more per round, up to a tenth of a second: arming
-        # the watchdog and releasing the barrier cost more than such calls.
-        if time.monotonic() - began < 0.05 * weight and iterations < 20000:
+        # Quick calls get more per round, up to a twentieth of a second:
+        # arming the watchdog and releasing the barrier cost more than such
+        # calls. Never near the hang limit: a slower round later (grown
+        # state, contention) must not pass it.
+        took = time.monotonic() - began
+        if took < 0.05 * weight and took * 2 < seconds / 20 and iterations < 20000:
             per_round[name] = iterations * 2
         calls += iterations * (cfg["threads"] - mutating_threads(
             chosen, cfg["threads"], mutators, mod)) * weight
         rounds += weight
         new = {k: v for k, v in errors.items() if k not in baseline}
-        if new:
+        # Two different calls may raise by their order alone (pop before
+        # push): only one call's own errors say something about threads.
+        if new and not pair:
             emit("concurrency_errors", target=name, errors=new)
         emit("progress", calls=calls, rounds=rounds,
              elapsed=round(time.monotonic() - start, 2))

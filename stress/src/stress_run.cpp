@@ -275,6 +275,7 @@ public:
 
   void setPid(int pid) { pid_ = pid; }
   bool done() const { return done_; }
+  bool reachedRound() const { return reachedRound_; }
   bool crash() const { return crash_; }
   bool crashReported() const { return crashReported_; }
   Stop stop() const { return stop_; }
@@ -295,6 +296,12 @@ public:
       return o_.module + " (at exit)";
     if (phase_ == Phase::Import || target_.empty())
       return "PyInit_" + o_.module.substr(o_.module.rfind('.') + 1);
+    // A round of two targets is placed on the first (the message names
+    // both); first calls on their target.
+    if (isFirstCalls(target_))
+      return firstCalled(target_);
+    if (isTogether(target_))
+      return target_.substr(0, target_.find(" + "));
     return target_;
   }
 
@@ -321,10 +328,10 @@ public:
       return " while " + n + " threads made their first calls to " +
              firstCalled(target_) + " at once, in a fresh process";
     if (isTogether(target_)) {
-      std::string a = target_.substr(0, target_.find(" + "));
-      std::string b = target_.substr(target_.find(" + ") + 3);
-      return " while " + n + " threads called " + a + " and " + b +
-             " at once (half each)";
+      // In one order, whichever the round had: a finding's text is stable.
+      auto [a, b] = std::minmax(target_.substr(0, target_.find(" + ")),
+                                target_.substr(target_.find(" + ") + 3));
+      return " while " + n + " threads called " + a + " and " + b + " at once";
     }
     return " while " + n + " threads called " + target_;
   }
@@ -427,6 +434,7 @@ private:
       target_ = e.value("target", ""); // a crash now is this target's
       startPhase(Phase::Probe, e);
     } else if (kind == "round") {
+      reachedRound_ = true;
       target_ = e.value("target", "");
       startPhase(Phase::Round, e);
       if (isFirstCalls(target_))
@@ -550,13 +558,15 @@ private:
     std::string key = r.kind;
     for (const auto &p : pair)
       key += "|" + p;
+    // A crash TSan reported is this child's, even when an earlier child's
+    // report said the same place: no second, placeless finding for it.
+    crashReported_ |= rule == "FTR002";
     if (!seenRaces_.insert(key).second)
       return;
     const StackFrame &top = *tops.front();
     Finding f;
     bool race = rule == "FTR001";
     f.rule = rule;
-    crashReported_ |= rule == "FTR002";
     f.severity = Severity::Error;
     f.location = {relativeTo(o_.root, original(o_, top.file)), top.line, 0};
     f.function = top.function;
@@ -647,6 +657,7 @@ private:
   double phaseSeconds_ = 0; // 0: no deadline
   Stop stop_ = Stop::None;
   bool done_ = false, crash_ = false, crashReported_ = false;
+  bool reachedRound_ = false;
   int pid_ = 0;
   unsigned ticks_ = 0;
   std::uintmax_t dumpSize_ = 0;
@@ -909,7 +920,8 @@ nlohmann::json childConfig(const RunContext &run, double left,
 
 // Runs the driver once with `cfg`, its events and logs read as they come.
 Child runChild(RunContext &run, nlohmann::json cfg, int eventFd, bool gilOff,
-               double left, const std::string &shimLog) {
+               double left, const std::string &shimLog,
+               bool countMaking = false) {
   std::error_code ec;
   fs::remove(run.folder.path("dump.txt"), ec);
   fs::remove(run.folder.path("crash.txt"), ec);
@@ -922,6 +934,8 @@ Child runChild(RunContext &run, nlohmann::json cfg, int eventFd, bool gilOff,
   RunObserver &observer = *child.observer;
   ProcessOptions opts;
   opts.env = childEnvironment(run.o, run.folder, tsanStem, gilOff, shimLog);
+  if (countMaking && run.o.shims)
+    opts.env.push_back({"FTREADY_SHIM_COUNT_MAKING", "1"});
   opts.timeout_seconds = left + 2; // the hard budget, whatever runs
   opts.event_fd = eventFd;
   opts.on_event_line = [&observer](const std::string &l) {
@@ -956,37 +970,57 @@ void reportEnding(const RunContext &run, const Child &child) {
                                    end.what, observer.during(), end.dump));
 }
 
-// The shims' call-site counts of one first-call process: a lazy
-// initialisation whose calls ran more than once ran in two threads.
+// The shims' call-site counts of one first-call process: the most calls
+// of one making API at a site inside the lazy initialisation's block.
 struct InitCount {
   unsigned long calls = 0;
   std::string api, location;
 };
 
+// Symbolized once per offset across the first-call processes.
+using SymbolCache = std::map<unsigned long, std::pair<std::string, unsigned>>;
+
+std::pair<std::string, unsigned> fileLine(const RunContext &run,
+                                          const std::string &object,
+                                          unsigned long offset,
+                                          SymbolCache &cache) {
+  auto it = cache.find(offset);
+  if (it != cache.end())
+    return it->second;
+  auto [fn, loc] = symbolize(object, offset - 1); // "file:line:column"
+  auto colon = loc.rfind(':');
+  auto colon2 = colon == std::string::npos || colon == 0
+                    ? std::string::npos
+                    : loc.rfind(':', colon - 1);
+  std::pair<std::string, unsigned> out;
+  if (colon2 != std::string::npos)
+    out = {
+        original(run.o, loc.substr(0, colon2)),
+        static_cast<unsigned>(std::strtoul(
+            loc.substr(colon2 + 1, colon - colon2 - 1).c_str(), nullptr, 10))};
+  return cache[offset] = out;
+}
+
 std::optional<InitCount> initCountIn(const RunContext &run,
                                      const std::string &log,
-                                     const LazyInit &init) {
+                                     const LazyInit &init, SymbolCache &cache) {
   std::ifstream in(log);
   std::optional<InitCount> most;
+  std::string initFile = fs::path(init.file).lexically_normal().string();
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || j.value("kind", "") != "init" ||
+    unsigned long calls = j.is_discarded() ? 0 : j.value("calls", 0ul);
+    // A site that ran once says nothing: the count that matters is two.
+    if (calls < 2 || j.value("kind", "") != "init" ||
         fs::path(j.value("object", "")).filename() != run.o.object_name)
       continue;
-    auto [fn, loc] =
-        symbolize(j.value("object", ""), j.value("offset", 0ul) - 1);
-    // "file:line:column"
-    auto colon = loc.rfind(':'), colon2 = loc.rfind(':', colon - 1);
-    if (colon == std::string::npos || colon2 == std::string::npos)
-      continue;
-    std::string file = original(run.o, loc.substr(0, colon2));
-    unsigned lineNo = static_cast<unsigned>(std::strtoul(
-        loc.substr(colon2 + 1, colon - colon2 - 1).c_str(), nullptr, 10));
-    bool sameFile = file == fs::path(init.file).lexically_normal().string() ||
-                    fs::path(file).filename() == fs::path(init.file).filename();
+    auto [file, lineNo] =
+        fileLine(run, j.value("object", ""), j.value("offset", 0ul), cache);
+    bool sameFile = file == initFile ||
+                    (!file.empty() && fs::path(file).filename() ==
+                                          fs::path(initFile).filename());
     if (!sameFile || lineNo < init.first_line || lineNo > init.last_line)
       continue;
-    unsigned long calls = j.value("calls", 0ul);
     if (!most || calls > most->calls)
       most = InitCount{calls, j.value("api", ""),
                        relativeTo(run.o.root, file) + ":" +
@@ -1003,8 +1037,8 @@ std::string shortState(const std::string &state) {
 }
 
 void reportDoubleInit(const RunContext &run, const CallableLazyInit &lazy,
-                      const InitCount &count, unsigned process,
-                      unsigned processes) {
+                      const InitCount &count, unsigned long alone,
+                      unsigned process, unsigned processes) {
   std::string var = shortState(lazy.init.state);
   if (!run.seen.insert("FTR008|" + lazy.init.state).second ||
       !run.ev.on_finding)
@@ -1015,13 +1049,14 @@ void reportDoubleInit(const RunContext &run, const CallableLazyInit &lazy,
   f.location = {relativeTo(run.o.root, original(run.o, lazy.init.file)),
                 lazy.init.first_line, 0};
   f.function = lazy.callable;
-  f.message = "'" + var + "' was initialised " + std::to_string(count.calls) +
-              " times in one process when " + std::to_string(run.o.threads) +
+  f.message = "'" + var + "' was initialised by several threads at once: " +
+              std::to_string(run.o.threads) +
               " threads made their first calls to " + lazy.callable +
-              " at once (fresh process " + std::to_string(process) + " of " +
-              std::to_string(processes) +
-              "): the objects made first were leaked, and a thread may have "
-              "used one after it was replaced";
+              " at once in a fresh process (" + std::to_string(process) +
+              " of " + std::to_string(processes) +
+              "), and the initialisation ran again after another thread's: "
+              "what the first one made can be leaked, or replaced while a "
+              "thread uses it";
   f.fix = "create '" + var +
           "' once in Py_mod_exec (module state), or guard its creation "
           "with a static PyMutex and check it again under the lock, or "
@@ -1030,7 +1065,10 @@ void reportDoubleInit(const RunContext &run, const CallableLazyInit &lazy,
                     " calls of " + count.api + " at " + count.location +
                     ", inside the lazy initialisation of " + lazy.init.state +
                     " (lines " + std::to_string(lazy.init.first_line) + "-" +
-                    std::to_string(lazy.init.last_line) + ")",
+                    std::to_string(lazy.init.last_line) + "); " +
+                    std::to_string(alone) +
+                    " when one thread made as many calls alone in a fresh "
+                    "process",
                 "ThreadSanitizer need not see this: the interpreter's own "
                 "locks taken inside the initialisation order the threads"};
   f.fingerprint =
@@ -1039,41 +1077,106 @@ void reportDoubleInit(const RunContext &run, const CallableLazyInit &lazy,
   run.ev.on_finding(f);
 }
 
+// One fresh process's first calls of `lazy`'s callable (one thread alone
+// for the control).
+struct FirstCallRun {
+  bool ran = false;      // its first calls were made
+  bool abnormal = false; // crashed, hung or exited: said as a finding
+  std::optional<InitCount> count;
+};
+
+FirstCallRun firstCallProcess(RunContext &run, const CallableLazyInit &lazy,
+                              const nlohmann::json &picks, bool control,
+                              double left, SymbolCache &symbols) {
+  FirstCallRun out;
+  int eventFd = eventDescriptor(run.o.seed + run.children);
+  nlohmann::json cfg = childConfig(run, left, {}, false, eventFd);
+  cfg["first_call"] = {
+      {"target", lazy.callable}, {"picks", picks}, {"control", control}};
+  std::string log = run.folder.path(
+      "shims-first-" + std::to_string(run.children + 1) + ".jsonl");
+  Child child = runChild(run, cfg, eventFd, true, left, log, true);
+  if (child.result.interrupted) {
+    run.summary.interrupted = true;
+    return out;
+  }
+  const RunObserver &ob = *child.observer;
+  bool timedOut = child.result.timed_out && ob.stop() == Stop::None;
+  out.ran = ob.reachedRound();
+  bool clean = ob.done() && child.result.exit_code == 0 && !ob.crash() &&
+               ob.stop() == Stop::None;
+  if (!timedOut && !clean) {
+    reportEnding(run, child);
+    out.abnormal = true;
+  }
+  if (run.o.shims && out.ran)
+    out.count = initCountIn(run, log, lazy.init, symbols);
+  return out;
+}
+
+void noteOnce(StressSummary &summary, const std::string &text) {
+  if (std::find(summary.notes.begin(), summary.notes.end(), text) ==
+      summary.notes.end())
+    summary.notes.push_back(text);
+}
+
 // Fresh processes in which every thread's first call to a lazily
-// initialising callable comes at one barrier, within `share` seconds.
+// initialising callable comes at one barrier, within `share` seconds: a
+// control process where one thread makes as many calls alone, then up to
+// first_call_processes. The initialisation ran in two threads when its
+// calls ran more often than in the control (a loop inside it, or a failing
+// one retried on every call, runs as often alone). What could not be
+// tried is said in the notes.
 void runFirstCalls(RunContext &run,
                    const std::map<std::string, nlohmann::json> &picks,
                    double share) {
   auto lazies = lazyInitCallables(run.o.state_map);
-  std::set<std::string> found;
+  if (!run.o.shims && !lazies.empty())
+    noteOnce(run.summary, "first calls without the shims: a double "
+                          "initialisation is seen only if ThreadSanitizer "
+                          "reports it");
+  std::set<std::string> done; // states found, callables given up on
+  SymbolCache symbols;
+  auto left = [&] {
+    return std::min(share, run.o.budget_seconds) - secondsSince(run.t0);
+  };
   for (const auto &lazy : lazies) {
+    if (done.count(lazy.init.state) || done.count(lazy.callable))
+      continue;
     auto p = picks.find(lazy.callable);
-    if (p == picks.end() || found.count(lazy.init.state))
-      continue; // not a target the driver could call
-    for (unsigned i = 1; i <= run.o.first_call_processes; ++i) {
-      double left = std::min(share - secondsSince(run.t0),
-                             run.o.budget_seconds - secondsSince(run.t0));
-      if (left <= 2)
-        return;
-      int eventFd = eventDescriptor(run.o.seed + run.children);
-      nlohmann::json cfg = childConfig(run, left, {}, false, eventFd);
-      cfg["first_call"] = {{"target", lazy.callable}, {"picks", p->second}};
-      std::string log = run.folder.path(
-          "shims-first-" + std::to_string(run.children + 1) + ".jsonl");
-      Child child = runChild(run, cfg, eventFd, true, left, log);
-      ++run.summary.first_call_processes;
-      if (child.result.interrupted) {
-        run.summary.interrupted = true;
-        return;
+    if (p == picks.end()) {
+      noteOnce(run.summary, lazy.callable + ": the lazy initialisation of " +
+                                lazy.init.state +
+                                " was not tried (no arguments found for its "
+                                "first calls)");
+      continue;
+    }
+    std::optional<unsigned long> alone;
+    for (unsigned i = run.o.shims ? 0 : 1; i <= run.o.first_call_processes;
+         ++i) {
+      if (left() <= run.importSeconds / 2 + 1) {
+        noteOnce(run.summary,
+                 lazy.callable + ": first calls cut short by the budget (" +
+                     std::to_string(i ? i - 1 : 0) + " fresh processes)");
+        break;
       }
-      if (!child.observer->done() || child.result.exit_code != 0)
-        reportEnding(run, child);
-      if (!run.o.shims)
-        continue;
-      auto count = initCountIn(run, log, lazy.init);
-      if (count && count->calls > 1) {
-        reportDoubleInit(run, lazy, *count, i, run.o.first_call_processes);
-        found.insert(lazy.init.state);
+      bool control = i == 0;
+      FirstCallRun r =
+          firstCallProcess(run, lazy, p->second, control, left(), symbols);
+      if (run.summary.interrupted)
+        return;
+      run.summary.first_call_processes += control ? 0 : 1;
+      if (r.abnormal || !r.ran) {
+        done.insert(lazy.callable); // said once, not once per process
+        break;
+      }
+      unsigned long count = r.count ? r.count->calls : 1;
+      if (control) {
+        alone = count;
+      } else if (count > alone.value_or(1)) {
+        reportDoubleInit(run, lazy, *r.count, alone.value_or(1), i,
+                         run.o.first_call_processes);
+        done.insert(lazy.init.state);
         break;
       }
     }

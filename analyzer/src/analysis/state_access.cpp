@@ -35,30 +35,42 @@ bool mutatesFirstArgument(const std::string &api) {
   return apis.count(api) != 0;
 }
 
-// C APIs that hand out what they read without holding the container's lock
-// while the caller uses it: borrowed items, iteration.
-bool readsWithoutLock(const std::string &api) {
-  static const std::set<std::string> apis = {"PyDict_Next",
-                                             "PyList_GetItem",
-                                             "PyDict_GetItem",
-                                             "PyDict_GetItemWithError",
-                                             "PyDict_GetItemString",
-                                             "PyTuple_GetItem",
-                                             "PySequence_Fast_GET_ITEM",
-                                             "PySequence_Fast_ITEMS",
-                                             "PyWeakref_GetObject",
-                                             "PyList_GET_ITEM",
-                                             "PyList_SET_ITEM",
-                                             "PyTuple_GET_ITEM"};
+// C APIs that read a container under its own lock and return strong
+// references or copies (never a borrowed item, never an iteration the
+// caller continues).
+bool readsUnderItsLock(const std::string &api) {
+  static const std::set<std::string> apis = {"PyList_GetItemRef",
+                                             "PyDict_GetItemRef",
+                                             "PyDict_GetItemStringRef",
+                                             "PyList_Size",
+                                             "PyDict_Size",
+                                             "PyDict_Contains",
+                                             "PyDict_ContainsString",
+                                             "PySequence_Contains",
+                                             "PyDict_Copy",
+                                             "PyList_AsTuple",
+                                             "PyList_GetSlice",
+                                             "PySequence_List",
+                                             "PySequence_Tuple",
+                                             "PyDict_Keys",
+                                             "PyDict_Values",
+                                             "PyDict_Items",
+                                             "PyObject_GetItem",
+                                             "PySet_Contains",
+                                             "PySet_Size",
+                                             "PyObject_Length",
+                                             "PyObject_Size"};
   return apis.count(api) != 0;
 }
 
 // Is an access through `via` one the API makes under the object's own lock
-// (PyList_Append, PyDict_SetItem...)? Only a Python object handed to a
-// Python C API is.
+// (PyList_Append, PyDict_SetItem, PyList_GetItemRef)? Only a Python object
+// handed to such an API is; Py_SIZE, PyList_GET_ITEM and borrowed-item
+// calls are not.
 bool apiLocked(const std::string &via, const clang::Expr *e) {
-  return via.rfind("Py", 0) == 0 && !readsWithoutLock(via) &&
-         e->getType()->isPointerType();
+  return e->getType()->isPointerType() &&
+         (mutatesFirstArgument(via) || readsUnderItsLock(via)) &&
+         via.rfind("Py", 0) == 0;
 }
 
 std::string stringIn(const clang::Expr *e) {
