@@ -85,6 +85,22 @@ TEST(StateMap, LazyInitReachedThroughAHelper) {
   EXPECT_EQ(lazy[0].init.first_line, 10u);
 }
 
+TEST(StateMap, TablesInOneUnitNameFunctionsOfAnother) {
+  StateMap m;
+  FunctionState declared; // module.c's table names Label_set
+  declared.function = "Label_set";
+  declared.callables = {"Label.set"};
+  m.functions = {function("Label_set", {}, {access("field L.t", true, false)}),
+                 declared,
+                 function("Label_get", {"Label.get"},
+                          {access("field L.t", false, false)})};
+  ftready::linkCallables(m);
+  ASSERT_EQ(m.functions.size(), 2u);
+  EXPECT_EQ(m.functions[0].callables, std::vector<std::string>{"Label.set"});
+  EXPECT_EQ(pairsOf(m), (std::set<std::pair<std::string, std::string>>{
+                            {"Label.get", "Label.set"}}));
+}
+
 TEST(StateMap, RoundTripMergeAndRename) {
   StateMap m;
   m.functions = {function("f", {"f"}, {access("g", true, false, true)})};

@@ -452,6 +452,7 @@ ScanResult scan(const ScanOptions &opts) {
       result.diagnostics.push_back(std::move(d));
     mergeStateMaps(result.state, o.state);
   }
+  linkCallables(result.state);
   result.included.assign(included.begin(), included.end());
   result.files_scanned = static_cast<unsigned>(sources.files.size()) - skipped;
   result.interrupted = skipped > 0;

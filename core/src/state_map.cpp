@@ -181,6 +181,27 @@ void mergeStateMaps(StateMap &m, const StateMap &more) {
       m.functions.push_back(f);
 }
 
+void linkCallables(StateMap &m) {
+  std::map<std::string, std::vector<FunctionState *>> defined;
+  for (auto &f : m.functions)
+    if (!f.file.empty())
+      defined[f.function].push_back(&f);
+  for (const auto &f : m.functions) {
+    auto it = defined.find(f.function);
+    if (!f.file.empty() || it == defined.end() || it->second.size() != 1)
+      continue;
+    auto &callables = it->second.front()->callables;
+    for (const auto &c : f.callables)
+      if (std::find(callables.begin(), callables.end(), c) == callables.end())
+        callables.push_back(c);
+  }
+  m.functions.erase(std::remove_if(m.functions.begin(), m.functions.end(),
+                                   [](const FunctionState &f) {
+                                     return f.file.empty();
+                                   }),
+                    m.functions.end());
+}
+
 std::vector<CallablePair> callablePairs(const StateMap &m) {
   auto all = accessesByCallable(m);
   std::vector<std::pair<int, CallablePair>> ranked;

@@ -363,7 +363,21 @@ public:
     return true;
   }
 
-  StateMap take() { return std::move(map_); }
+  // Callables whose C function is defined in another translation unit (a
+  // method table in module.c, methods in type.c): named here without a
+  // file, joined to the definition by linkCallables once every unit is in.
+  StateMap take() {
+    for (const auto &[fd, callables] : names_) {
+      const clang::FunctionDecl *def = fd->getDefinition();
+      if (def && def->doesThisDeclarationHaveABody())
+        continue;
+      FunctionState fs;
+      fs.function = fd->getNameAsString();
+      fs.callables = callables;
+      map_.functions.push_back(std::move(fs));
+    }
+    return std::move(map_);
+  }
 
 private:
   std::string variableName(const clang::VarDecl *vd) const {

@@ -40,7 +40,7 @@ struct LazyInit {
 
 struct FunctionState {
   std::string function;
-  std::string file;
+  std::string file; // empty: declared here, defined in another unit
   // The Python callables it implements: "track", "Label.set",
   // "Label.text (get)".
   std::vector<std::string> callables;
@@ -72,6 +72,11 @@ void mapFiles(StateMap &m,
 
 // Appends `more`'s functions (another translation unit's) to `m`.
 void mergeStateMaps(StateMap &m, const StateMap &more);
+
+// Joins the callables a unit's tables name for a function it only declares
+// (an entry with no file) to the function's definition in another unit,
+// when exactly one defines it; such entries are then dropped.
+void linkCallables(StateMap &m);
 
 // Two Python callables worth running at once: `writer` writes `state`,
 // `other` reads or writes it, and at least one of the two accesses is made
