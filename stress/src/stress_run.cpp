@@ -329,8 +329,10 @@ public:
              firstCalled(target_) + " at once, in a fresh process";
     if (isTogether(target_)) {
       // In one order, whichever the round had: a finding's text is stable.
-      auto [a, b] = std::minmax(target_.substr(0, target_.find(" + ")),
-                                target_.substr(target_.find(" + ") + 3));
+      std::string a = target_.substr(0, target_.find(" + "));
+      std::string b = target_.substr(target_.find(" + ") + 3);
+      if (b < a)
+        std::swap(a, b);
       return " while " + n + " threads called " + a + " and " + b + " at once";
     }
     return " while " + n + " threads called " + target_;
@@ -1152,17 +1154,20 @@ void runFirstCalls(RunContext &run,
       continue;
     }
     std::optional<unsigned long> alone;
+    double took = 2; // seconds the last fresh process took
     for (unsigned i = run.o.shims ? 0 : 1; i <= run.o.first_call_processes;
          ++i) {
-      if (left() <= run.importSeconds / 2 + 1) {
+      if (left() <= 1.5 * took + 1) {
         noteOnce(run.summary,
                  lazy.callable + ": first calls cut short by the budget (" +
                      std::to_string(i ? i - 1 : 0) + " fresh processes)");
         break;
       }
       bool control = i == 0;
+      auto began = Clock::now();
       FirstCallRun r =
           firstCallProcess(run, lazy, p->second, control, left(), symbols);
+      took = secondsSince(began);
       if (run.summary.interrupted)
         return;
       run.summary.first_call_processes += control ? 0 : 1;
