@@ -554,7 +554,8 @@ private:
     // many reports TSan prints for it.
     std::vector<std::string> pair;
     for (const auto *f : tops)
-      pair.push_back(original(o_, f->file) + ":" + std::to_string(f->line));
+      pair.push_back(relativeTo(o_.root, original(o_, f->file)) + ":" +
+                     std::to_string(f->line));
     std::sort(pair.begin(), pair.end());
     pair.resize(std::min<size_t>(pair.size(), 2));
     std::string key = r.kind;
