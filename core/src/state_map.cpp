@@ -195,11 +195,10 @@ void linkCallables(StateMap &m) {
       if (std::find(callables.begin(), callables.end(), c) == callables.end())
         callables.push_back(c);
   }
-  m.functions.erase(std::remove_if(m.functions.begin(), m.functions.end(),
-                                   [](const FunctionState &f) {
-                                     return f.file.empty();
-                                   }),
-                    m.functions.end());
+  m.functions.erase(
+      std::remove_if(m.functions.begin(), m.functions.end(),
+                     [](const FunctionState &f) { return f.file.empty(); }),
+      m.functions.end());
 }
 
 std::vector<CallablePair> callablePairs(const StateMap &m) {
