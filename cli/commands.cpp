@@ -117,6 +117,10 @@ void Commands::registerAll(CLI::App &app) {
                    "also write the state-access map here (JSON): what C state "
                    "each function reads and writes, and which Python "
                    "callables it implements; stress --state-map uses it");
+  scan->add_flag("--no-shared-preamble", scan_.no_shared_preamble,
+                 "parse Python.h and the other headers units include first "
+                 "again for every unit (default: once per set of flags, "
+                 "kept beside the cache)");
   scan->add_flag("--no-cache", scan_.no_cache,
                  "parse every file again (default: reuse the results of "
                  "unchanged translation units from the cache)");
@@ -346,6 +350,7 @@ int Commands::scan() {
                  "--from-build PROJECT\n";
     return kUsageError;
   }
+  opts.shared_preamble = !scan_.no_shared_preamble;
   if (!scan_.no_cache) {
     try {
       opts.cache_dir = cacheDirectory() + "/scan-cache";
@@ -436,6 +441,9 @@ int Commands::scan() {
   summary.facts.push_back(
       {"from cache", std::to_string(result.files_from_cache) + " of " +
                          std::to_string(result.files_scanned) + " files"});
+  log_->info("{} of {} files parsed with a shared preamble ({} built now)",
+             result.files_with_preamble, result.files_scanned,
+             result.preambles_built);
   bool inputError = false;
   for (const auto &d : result.diagnostics) {
     summary.diagnostics.push_back({d.file, d.message});

@@ -29,6 +29,7 @@ struct ScanArgs {
   std::string fail_on = "warning";
   std::string root = ".";
   bool no_cache = false;
+  bool no_shared_preamble = false;
   // --from-build PROJECT: scan exactly what the project's own build
   // compiles, with its flags (the build runs once, with the managed 3.13t).
   std::string from_build;

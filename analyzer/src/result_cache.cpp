@@ -21,16 +21,15 @@ std::string fileContent(const std::string &path) {
   return s.str();
 }
 
-// Size and modification time in nanoseconds: "unchanged" for a header.
-std::string stamp(const std::string &path) {
+} // namespace
+
+std::string fileStamp(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     return "missing";
   return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
          "." + std::to_string(st.st_mtim.tv_nsec);
 }
-
-} // namespace
 
 std::string ResultCache::keyFor(const std::string &file,
                                 const std::vector<std::string> &commandLine,
@@ -54,7 +53,8 @@ std::optional<CachedOutcome> ResultCache::load(const std::string &key) const {
     return std::nullopt;
   CachedOutcome out;
   for (const auto &d : j["dependencies"]) {
-    if (stamp(d["path"].get<std::string>()) != d["stamp"].get<std::string>())
+    if (fileStamp(d["path"].get<std::string>()) !=
+        d["stamp"].get<std::string>())
       return std::nullopt;
     out.dependencies.push_back(d["path"].get<std::string>());
   }
@@ -81,7 +81,7 @@ void ResultCache::store(const std::string &key, const CachedOutcome &outcome,
                                 {"input_error", d.input_error}});
   j["dependencies"] = nlohmann::json::array();
   for (const auto &p : dependencies)
-    j["dependencies"].push_back({{"path", p}, {"stamp", stamp(p)}});
+    j["dependencies"].push_back({{"path", p}, {"stamp", fileStamp(p)}});
   std::error_code ec;
   fs::create_directories(dir_, ec);
   // Written whole, then renamed: a reader never sees half an entry, and two

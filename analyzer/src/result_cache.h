@@ -10,6 +10,10 @@
 
 namespace ftready::analyzer {
 
+// Size and modification time in nanoseconds ("missing" when there is no
+// such file): what tells an unchanged header.
+std::string fileStamp(const std::string &path);
+
 struct CachedOutcome {
   std::vector<Finding> findings;
   std::vector<ScanDiagnostic> diagnostics;

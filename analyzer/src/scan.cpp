@@ -10,10 +10,12 @@
 #include "clang_compat.h"
 #include "result_cache.h"
 #include "rules/rule.h"
+#include "shared_preamble.h"
 #include "source_files.h"
 #include "suppressions.h"
 
 #include <clang/AST/ASTConsumer.h>
+#include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/Basic/Diagnostic.h>
 #include <clang/Basic/SourceManager.h>
 #include <clang/Frontend/CompilerInstance.h>
@@ -23,6 +25,7 @@
 #include <llvm/Support/VirtualFileSystem.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -42,7 +45,8 @@ struct FileOutcome {
   std::vector<std::string> dependencies; // every file the parse read
   bool fromCache = false;
   bool parseFailed = false;
-  bool skipped = false; // Ctrl-C came before its turn
+  bool withPreamble = false; // parsed with a shared preamble
+  bool skipped = false;      // Ctrl-C came before its turn
 };
 
 // The files whose findings are reported: under a scanned folder, or next to
@@ -135,6 +139,7 @@ public:
         macros_(macros), errors_(job.errors), out_(job.out) {}
 
   void HandleTranslationUnit(clang::ASTContext &ctx) override {
+    ctx.setTraversalScope(ownDecls(ctx));
     analysis::TuModel model(ctx, macros_, watched_);
     rules::RuleContext rctx(model, errors_.errors,
                             [&](rules::Report r) { accept(ctx, r); });
@@ -162,6 +167,59 @@ public:
   }
 
 private:
+  // What the analysis walks: the top-level declarations of the unit's own
+  // files and of the report scope's headers. Headers from elsewhere
+  // (Python.h, a library's) are known through what the code uses of them,
+  // not walked: the same whether they came from a shared preamble (whose
+  // declarations are then never loaded whole) or were parsed here.
+  std::vector<clang::Decl *> ownDecls(clang::ASTContext &ctx) const {
+    const auto &sm = ctx.getSourceManager();
+    std::vector<clang::Decl *> own;
+    std::map<clang::FileID, bool> known;
+    for (clang::Decl *d : ctx.getTranslationUnitDecl()->noload_decls()) {
+      if (d->isFromASTFile())
+        continue;
+      clang::FileID id = sm.getFileID(sm.getExpansionLoc(d->getLocation()));
+      auto it = known.find(id);
+      if (it == known.end()) {
+        bool mine = id == sm.getMainFileID();
+        if (!mine)
+          if (auto entry = sm.getFileEntryRefForID(id))
+            mine = scope_.contains(absoluteInTu(sm, entry->getName()));
+        it = known.emplace(id, mine).first;
+      }
+      if (it->second)
+        own.push_back(d);
+    }
+    addDefinitionsUsed(own);
+    return own;
+  }
+
+  // The definitions of the functions that `decls` use, and of those they
+  // use in turn, wherever they are (Py_NewRef's body tells the analysis it
+  // returns its argument).
+  static void addDefinitionsUsed(std::vector<clang::Decl *> &decls) {
+    struct Uses : clang::RecursiveASTVisitor<Uses> {
+      std::set<const clang::Decl *> seen;
+      std::vector<clang::Decl *> found;
+      bool VisitDeclRefExpr(clang::DeclRefExpr *e) {
+        if (const auto *fn = llvm::dyn_cast<clang::FunctionDecl>(e->getDecl()))
+          if (const clang::FunctionDecl *def = fn->getDefinition())
+            if (seen.insert(def).second)
+              found.push_back(const_cast<clang::FunctionDecl *>(def));
+        return true;
+      }
+    } uses;
+    uses.seen.insert(decls.begin(), decls.end());
+    for (size_t i = 0; i < decls.size(); ++i)
+      uses.TraverseDecl(decls[i]);
+    for (size_t i = 0; i < uses.found.size(); ++i) {
+      clang::Decl *d = uses.found[i];
+      uses.TraverseDecl(d); // may find more
+      decls.push_back(d);
+    }
+  }
+
   void accept(clang::ASTContext &ctx, const rules::Report &r) {
     const auto &sm = ctx.getSourceManager();
     // Where the code was written: inside a macro argument, the argument.
@@ -240,59 +298,86 @@ std::string cacheContext(const ScanOptions &opts, const ReportScope &scope) {
   return c;
 }
 
-FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
-                    const clang::tooling::CompilationDatabase *compdb,
-                    const ReportScope &scope,
-                    const std::set<std::string> &watched,
-                    const ResultCache &cache) {
-  FileOutcome out;
-  std::unique_ptr<clang::tooling::CompilationDatabase> fallback;
-  const clang::tooling::CompilationDatabase *db = compdb;
-  if (!db || db->getCompileCommands(file).empty()) {
-    if (db)
-      out.diagnostics.push_back(
-          {file, "not in compile_commands.json: scanned with default flags",
-           false});
-    fallback = std::make_unique<clang::tooling::FixedCompilationDatabase>(
-        ".", defaultFlags(opts));
-    db = fallback.get();
-  }
-  // A file system of its own: the default real one changes the process's
-  // working directory to each compile command's, which parallel workers
-  // with relative paths (setuptools' -Isrc) would see change under them.
-  clang::tooling::ClangTool tool(
-      *db, {file}, std::make_shared<clang::PCHContainerOperations>(),
-      llvm::vfs::createPhysicalFileSystem());
-  compat::keepToolWorkingDirectory(tool);
-  std::vector<std::string> front = {
-      "-resource-dir=" FTREADY_CLANG_RESOURCE_DIR};
+// The arguments every parse gets before and after the unit's own.
+std::vector<std::string> frontArgs() {
+  return {"-resource-dir=" FTREADY_CLANG_RESOURCE_DIR};
+}
+std::vector<std::string> backArgs(const ScanOptions &opts) {
   // -fno-caret-diagnostics also silences clang's "N errors generated.":
   // errors reach the user through ScanResult::diagnostics.
   std::vector<std::string> back = {"-w", "-ferror-limit=0",
                                    "-fno-caret-diagnostics"};
   back.insert(back.end(), opts.extra_args.begin(), opts.extra_args.end());
+  return back;
+}
+
+// The file's compile command: the project's database, or default flags
+// (said in `notes` when the database does not know the file).
+struct UnitSource {
+  std::unique_ptr<clang::tooling::CompilationDatabase> fallback;
+  const clang::tooling::CompilationDatabase *db = nullptr;
+  std::vector<ScanDiagnostic> notes;
+};
+
+UnitSource unitSource(const std::string &file, const ScanOptions &opts,
+                      const clang::tooling::CompilationDatabase *compdb) {
+  UnitSource u;
+  u.db = compdb;
+  if (!u.db || u.db->getCompileCommands(file).empty()) {
+    if (u.db)
+      u.notes.push_back(
+          {file, "not in compile_commands.json: scanned with default flags",
+           false});
+    u.fallback = std::make_unique<clang::tooling::FixedCompilationDatabase>(
+        ".", defaultFlags(opts));
+    u.db = u.fallback.get();
+  }
+  return u;
+}
+
+// The unit as its parse runs it, for the shared preambles: none (an empty
+// command line) when the file has several commands.
+UnitCommand unitCommand(const std::string &file,
+                        const clang::tooling::CompilationDatabase &db,
+                        const ScanOptions &opts) {
+  UnitCommand u;
+  u.file = file;
+  auto cmds = db.getCompileCommands(file);
+  if (cmds.size() != 1 || cmds[0].CommandLine.empty())
+    return u;
+  const auto &cl = cmds[0].CommandLine;
+  u.sourceArg = cmds[0].Filename;
+  u.directory = absolutePath(cmds[0].Directory);
+  u.commandLine = {cl[0]};
+  for (const auto &a : frontArgs())
+    u.commandLine.push_back(a);
+  u.commandLine.insert(u.commandLine.end(), cl.begin() + 1, cl.end());
+  for (const auto &a : backArgs(opts))
+    u.commandLine.push_back(a);
+  return u;
+}
+
+// One parse of one unit, with a shared preamble or without.
+FileOutcome parseUnit(const std::string &file,
+                      const clang::tooling::CompilationDatabase &db,
+                      const ScanOptions &opts, const ReportScope &scope,
+                      const std::set<std::string> &watched,
+                      const Preamble *preamble) {
+  FileOutcome out;
+  // A file system of its own: the default real one changes the process's
+  // working directory to each compile command's, which parallel workers
+  // with relative paths (setuptools' -Isrc) would see change under them.
+  clang::tooling::ClangTool tool(
+      db, {file}, std::make_shared<clang::PCHContainerOperations>(),
+      llvm::vfs::createPhysicalFileSystem());
+  compat::keepToolWorkingDirectory(tool);
+  std::vector<std::string> back = backArgs(opts);
+  if (preamble)
+    back.insert(back.end(), {"-include-pch", preamble->pch});
   tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
-      front, clang::tooling::ArgumentInsertPosition::BEGIN));
+      frontArgs(), clang::tooling::ArgumentInsertPosition::BEGIN));
   tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
       back, clang::tooling::ArgumentInsertPosition::END));
-  std::vector<std::string> commandLine = front;
-  for (const auto &cmd : db->getCompileCommands(file))
-    commandLine.insert(commandLine.end(), cmd.CommandLine.begin(),
-                       cmd.CommandLine.end());
-  commandLine.insert(commandLine.end(), back.begin(), back.end());
-  std::string key = cache.keyFor(file, commandLine, cacheContext(opts, scope));
-  if (auto hit = cache.load(key)) {
-    hit->diagnostics.insert(hit->diagnostics.begin(), out.diagnostics.begin(),
-                            out.diagnostics.end());
-    out.findings = std::move(hit->findings);
-    out.state = std::move(hit->state);
-    out.diagnostics = std::move(hit->diagnostics);
-    out.dependencies = std::move(hit->dependencies);
-    for (const auto &d : out.diagnostics)
-      out.parseFailed |= d.message.rfind("parse error", 0) == 0;
-    out.fromCache = true;
-    return out;
-  }
   ErrorCollector errors;
   tool.setDiagnosticConsumer(&errors);
   tool.setPrintErrorMessage(false);
@@ -319,9 +404,53 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
           {file,
            "parse error (findings cover what parsed): " + errors.located[i]});
   }
-  if (!out.dependencies.empty())
-    cache.store(key, {out.findings, out.diagnostics, out.state},
-                out.dependencies);
+  if (preamble && !out.dependencies.empty())
+    out.dependencies.insert(out.dependencies.end(),
+                            preamble->dependencies.begin(),
+                            preamble->dependencies.end());
+  out.withPreamble = preamble != nullptr;
+  return out;
+}
+
+FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
+                    const clang::tooling::CompilationDatabase *compdb,
+                    const ReportScope &scope,
+                    const std::set<std::string> &watched,
+                    const ResultCache &cache, SharedPreambles &preambles) {
+  UnitSource source = unitSource(file, opts, compdb);
+  std::vector<std::string> commandLine = frontArgs();
+  for (const auto &cmd : source.db->getCompileCommands(file))
+    commandLine.insert(commandLine.end(), cmd.CommandLine.begin(),
+                       cmd.CommandLine.end());
+  for (const auto &a : backArgs(opts))
+    commandLine.push_back(a);
+  std::string key = cache.keyFor(file, commandLine, cacheContext(opts, scope));
+  FileOutcome out;
+  if (auto hit = cache.load(key)) {
+    out.findings = std::move(hit->findings);
+    out.state = std::move(hit->state);
+    out.diagnostics = std::move(hit->diagnostics);
+    out.dependencies = std::move(hit->dependencies);
+    for (const auto &d : out.diagnostics)
+      out.parseFailed |= d.message.rfind("parse error", 0) == 0;
+    out.fromCache = true;
+  } else {
+    std::optional<Preamble> preamble = preambles.acquire(file);
+    out = parseUnit(file, *source.db, opts, scope, watched,
+                    preamble ? &*preamble : nullptr);
+    // Whatever went wrong with a preamble, the unit's own parse decides:
+    // a preamble it does not need is never used again.
+    if (preamble && out.parseFailed) {
+      out = parseUnit(file, *source.db, opts, scope, watched, nullptr);
+      if (!out.parseFailed)
+        preambles.reject(file);
+    }
+    if (!out.dependencies.empty())
+      cache.store(key, {out.findings, out.diagnostics, out.state},
+                  out.dependencies);
+  }
+  out.diagnostics.insert(out.diagnostics.begin(), source.notes.begin(),
+                         source.notes.end());
   return out;
 }
 
@@ -346,6 +475,39 @@ ReportScope scopeOf(const ScanOptions &opts) {
   }
   return scope;
 }
+
+std::vector<UnitCommand>
+unitCommands(const std::vector<std::string> &files, const ScanOptions &opts,
+             const clang::tooling::CompilationDatabase *compdb) {
+  std::vector<UnitCommand> units;
+  for (const auto &file : files) {
+    UnitSource source = unitSource(file, opts, compdb);
+    units.push_back(unitCommand(file, *source.db, opts));
+  }
+  return units;
+}
+
+// A folder of the scan's own, removed with everything in it at the end:
+// the shared preambles of a scan without a cache.
+struct ScratchDir {
+  explicit ScratchDir(bool wanted) {
+    if (!wanted)
+      return;
+    std::error_code ec;
+    std::string pattern =
+        (fs::temp_directory_path(ec) / "ftready-preambles-XXXXXX").string();
+    if (!ec && ::mkdtemp(pattern.data()))
+      path = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path.empty())
+      fs::remove_all(path, ec);
+  }
+  ScratchDir(const ScratchDir &) = delete;
+  ScratchDir &operator=(const ScratchDir &) = delete;
+  std::string path;
+};
 
 void dropCythonNoise(const std::vector<std::string> &cythonFiles,
                      const ReportScope &scope, ScanResult &result) {
@@ -404,6 +566,13 @@ ScanResult scan(const ScanOptions &opts) {
   std::set<std::string> watched = watchedApis();
   std::vector<FileOutcome> outcomes(sources.files.size());
   ResultCache cache(opts.cache_dir);
+  ScratchDir scratch(opts.cache_dir.empty() && opts.shared_preamble);
+  std::string preambleDir =
+      opts.cache_dir.empty() ? scratch.path : opts.cache_dir + "/preambles";
+  SharedPreambles preambles(
+      preambleDir, [&](const std::string &f) { return scope.contains(f); });
+  if (opts.shared_preamble && !preambleDir.empty())
+    preambles.plan(unitCommands(sources.files, opts, compdb.get()));
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < sources.files.size(); i = next++) {
@@ -413,7 +582,7 @@ ScanResult scan(const ScanOptions &opts) {
       }
       try {
         outcomes[i] = scanOne(sources.files[i], opts, compdb.get(), scope,
-                              watched, cache);
+                              watched, cache, preambles);
       } catch (const std::exception &e) {
         outcomes[i].diagnostics.push_back(
             {sources.files[i], std::string("internal error: ") + e.what()});
@@ -443,6 +612,7 @@ ScanResult scan(const ScanOptions &opts) {
       if (d != sources.files[i] && scope.contains(d))
         included.insert(d);
     result.files_from_cache += o.fromCache ? 1 : 0;
+    result.files_with_preamble += o.withPreamble ? 1 : 0;
     for (auto &f : o.findings)
       if (seen.insert({f.rule, f.location.file, f.location.line,
                        f.location.column, f.message})
@@ -453,6 +623,7 @@ ScanResult scan(const ScanOptions &opts) {
     mergeStateMaps(result.state, o.state);
   }
   linkCallables(result.state);
+  result.preambles_built = preambles.built();
   result.included.assign(included.begin(), included.end());
   result.files_scanned = static_cast<unsigned>(sources.files.size()) - skipped;
   result.interrupted = skipped > 0;

@@ -25,6 +25,10 @@ struct ScanOptions {
   // Per-translation-unit result cache (keyed by content, flags and every
   // header's size and mtime); empty: no cache.
   std::string cache_dir;
+  // Parse the headers that several units include first, with the same
+  // flags, once (a precompiled preamble kept beside the cache, or for the
+  // run only when there is no cache). Findings are the same either way.
+  bool shared_preamble = true;
 };
 
 // Something about the input the user should hear of: a path that does not
@@ -43,6 +47,8 @@ struct ScanResult {
   StateMap state;
   unsigned files_scanned = 0;
   unsigned files_from_cache = 0;
+  unsigned files_with_preamble = 0; // parsed with a shared preamble
+  unsigned preambles_built = 0;
   std::vector<std::string> cython_files;
   unsigned suppressed = 0;
   // Translation units with parse errors (absolute), and every file under
