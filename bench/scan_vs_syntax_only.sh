@@ -24,7 +24,7 @@ INC=$("$PY" -c 'import sysconfig; print(sysconfig.get_path("include"))')
 LOG="$CACHE/python/3.13t/build.log"
 [ -d "$SRC/Modules" ] || { echo "no CPython source: run scripts/toolchain.sh" >&2; exit 2; }
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 now() { date +%s.%N; }
 
 # --- the units and how each is compiled -----------------------------------
@@ -101,6 +101,7 @@ round() {
   local name="$1" base="$2" scanner="$3" s cold kept plain warm
   s=$(timed "$base")
   forget_all; cold=$(timed "$scanner")
+  "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print("  %s: %d findings, %d parse-error diagnostics" % (sys.argv[2], len(j["findings"]), sum(1 for d in j.get("diagnostics", []) if "parse error" in d.get("message", ""))), file=sys.stderr)' "$WORK/out.json" "$name"
   forget_results; kept=$(timed "$scanner")
   warm=$(timed "$scanner")
   forget_all; plain=$(timed "$scanner" --no-shared-preamble)

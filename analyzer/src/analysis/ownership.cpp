@@ -92,9 +92,16 @@ const std::set<std::string> kRefcountOperations = {
 // Calls that read a container handed to them in any position and keep no
 // reference to it.
 const std::set<std::string> kNonRetainingReaders = {
-    "PyUnicode_Join",  "PySequence_Tuple",  "PySequence_List",
-    "PyList_AsTuple",  "PyObject_Length",   "PyObject_Size",
-    "PySequence_Size", "PySequence_Length",
+    "PyUnicode_Join",
+    "PySequence_Tuple",
+    "PySequence_List",
+    "PyList_AsTuple",
+    "PyObject_Length",
+    "PyObject_Size",
+    "PySequence_Size",
+    "PySequence_Length",
+    // checks that every key is a string; keeps nothing
+    "PyArg_ValidateKeywordArguments",
 };
 
 // Helpers are followed this many calls deep.

@@ -125,12 +125,41 @@ Bag_count(Bag *self, PyObject *unused)
     return PyLong_FromSsize_t(count_true(self->items));
 }
 
+/* ---- not a hazard: the keyword dict made for this call ----
+   PyArg_ValidateKeywordArguments only reads it (multidict's extend). */
+
+static Py_ssize_t
+count_keywords(PyObject *kwds)
+{
+    Py_ssize_t pos = 0, n = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(kwds, &pos, &key, &value))
+        n += PyUnicode_Check(key);
+    return n;
+}
+
+static Py_ssize_t
+checked_keywords(PyObject *kwds)
+{
+    if (!PyArg_ValidateKeywordArguments(kwds))
+        return -1;
+    return count_keywords(kwds);
+}
+
+static PyObject *
+Bag_keywords(Bag *self, PyObject *args, PyObject *kwds)
+{
+    return PyLong_FromSsize_t(kwds ? checked_keywords(kwds) : 0);
+}
+
 static PyMethodDef Bag_methods[] = {
     {"total", (PyCFunction)Bag_total, METH_NOARGS, NULL},
     {"pair_length", (PyCFunction)Bag_pair_length, METH_VARARGS, NULL},
     {"count_copy", (PyCFunction)Bag_count_copy, METH_NOARGS, NULL},
     {"count", (PyCFunction)Bag_count, METH_NOARGS, NULL},
     {"joined", (PyCFunction)Bag_joined, METH_VARARGS, NULL},
+    {"keywords", (PyCFunction)(void (*)(void))Bag_keywords,
+     METH_VARARGS | METH_KEYWORDS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
