@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -235,27 +236,37 @@ private:
   std::set<std::string> spotted_;
 };
 
-bool writeManifest(const std::string &path, const Preamble &p) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto &f : p.dependencies)
-    j.push_back(
-        {{"path", f}, {"stamp", fileStamp(f)}, {"code", p.code.count(f) > 0}});
-  std::string tmp = path + ".tmp";
+// This process and thread: temporary files of two scans sharing a cache,
+// or two workers, never meet.
+std::string threadTag() {
+  std::ostringstream s;
+  s << ::getpid() << "." << std::this_thread::get_id();
+  return s.str();
+}
+
+// Written whole under a name of its own, then renamed: a reader (another
+// scan) never sees half a file.
+bool writeWhole(const std::string &path, const std::string &text) {
+  std::string tmp = path + "." + threadTag() + ".tmp";
   {
     std::ofstream out(tmp);
-    out << j.dump();
+    out << text;
     if (!out)
       return false;
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
+  if (ec)
+    fs::remove(tmp, ec);
   return !ec;
 }
 
-std::string threadTag() {
-  std::ostringstream s;
-  s << std::this_thread::get_id();
-  return s.str();
+bool writeManifest(const std::string &path, const Preamble &p) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto &f : p.dependencies)
+    j.push_back(
+        {{"path", f}, {"stamp", fileStamp(f)}, {"code", p.code.count(f) > 0}});
+  return writeWhole(path, j.dump());
 }
 
 } // namespace
@@ -366,12 +377,8 @@ bool SharedPreambles::build(const std::string &key, Entry &entry) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   std::string header = pathOf(key, ".h");
-  {
-    std::ofstream out(header);
-    out << entry.prefix;
-    if (!out)
-      return false;
-  }
+  if (!writeWhole(header, entry.prefix))
+    return false;
   std::string tmp = pathOf(key, ".pch.") + threadTag() + ".tmp";
   std::vector<std::string> args = entry.args;
   args.insert(args.end(), {"-x", entry.language, header, "-o", tmp});
