@@ -1,6 +1,7 @@
 // FT001: a borrowed reference taken from a container other threads can reach,
 // then used while the container can change.
 #include "../analysis/borrowed_apis.h"
+#include "../analysis/borrowed_returns.h"
 #include "../analysis/code_effects.h"
 #include "../analysis/expr_text.h"
 #include "../analysis/ownership.h"
@@ -11,7 +12,9 @@
 #include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/ASTMatchers/ASTMatchers.h>
 
+#include <map>
 #include <memory>
+#include <optional>
 
 using namespace clang::ast_matchers;
 
@@ -231,9 +234,77 @@ public:
       if (const auto *api = analysis::findBorrowedApi(use.api))
         if (std::string(api->kind) != "iteration")
           checkUse(use, *api, fn);
+    checkHelperCalls(fn);
   }
 
 private:
+  const std::optional<analysis::BorrowedReturn> &
+  borrowedReturn(const clang::FunctionDecl *callee) {
+    auto it = returns_.find(callee->getCanonicalDecl());
+    if (it == returns_.end())
+      it = returns_
+               .emplace(callee->getCanonicalDecl(),
+                        analysis::borrowedReturnOf(callee, ctx_.model()))
+               .first;
+    return it->second;
+  }
+
+  // A helper of the file that returns a borrowed reference, called here and
+  // its result held across a call that can run Python code: the finding is
+  // the caller's, where the reference must be taken (or the helper changed
+  // to return a new one).
+  void checkHelperCalls(const clang::FunctionDecl *fn) {
+    const auto &model = ctx_.model();
+    Uses calls(nullptr);
+    calls.TraverseStmt(const_cast<clang::Stmt *>(fn->getBody()));
+    for (const clang::CallExpr *call : calls.calls) {
+      const clang::FunctionDecl *callee = call->getDirectCallee();
+      if (!callee || callee->getCanonicalDecl() == fn->getCanonicalDecl())
+        continue;
+      const auto &ret = borrowedReturn(callee);
+      if (!ret || model.isLockedAt(fn, call->getBeginLoc(), ""))
+        continue;
+      BorrowedUse how = analyseUse(call, fn, model);
+      if (how.runsCodeBeforeOwned.empty())
+        continue;
+      reportHelperCall(*call, fn, *ret, how);
+    }
+  }
+
+  void reportHelperCall(const clang::CallExpr &call,
+                        const clang::FunctionDecl *fn,
+                        const analysis::BorrowedReturn &ret,
+                        const BorrowedUse &how) {
+    const auto &sm = ctx_.ast().getSourceManager();
+    std::string helper = ret.helper->getNameAsString();
+    std::string fetched =
+        std::string(ret.api->name) + "(" + ret.container + ")";
+    Report rep;
+    rep.rule = id();
+    rep.severity = Severity::Error;
+    rep.location = call.getBeginLoc();
+    rep.function = fn;
+    rep.key = "returned by " + helper + ": " + fetched;
+    rep.message = "borrowed reference returned by " + helper + "() (" +
+                  fetched + ")" +
+                  (how.holder.empty() ? "" : " kept in '" + how.holder + "'") +
+                  " is used after " + how.runsCodeBeforeOwned +
+                  "(), which can run Python code that mutates '" +
+                  ret.container + "' and frees the item";
+    rep.evidence = {helper + " returns " + fetched +
+                        " without a reference of its own (line " +
+                        std::to_string(sm.getExpansionLineNumber(ret.fetch)) +
+                        ")",
+                    "call that can run code: " + how.runsCodeBeforeOwned};
+    rep.fix =
+        "take the reference at the call: Py_NewRef(" + helper +
+        "(...)), released after the last use; or make " + helper +
+        " return a new reference" +
+        (*ret.api->replacement ? std::string(" (") + ret.api->replacement + ")"
+                               : std::string());
+    ctx_.report(std::move(rep));
+  }
+
   void checkUse(const analysis::ApiUse &use, const analysis::BorrowedApi &api,
                 const clang::FunctionDecl *fn) {
     const auto &model = ctx_.model();
@@ -281,6 +352,9 @@ private:
     rep.fix = fixFor(api, container);
     ctx_.report(std::move(rep));
   }
+
+  std::map<const clang::FunctionDecl *, std::optional<analysis::BorrowedReturn>>
+      returns_;
 };
 
 } // namespace
