@@ -112,6 +112,9 @@ constexpr int kMaxDepth = 4;
 bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
                        unsigned before, const TuModel &model, int depth);
 
+bool storedInPrivateStruct(const clang::Expr *lhs, const TuModel &model,
+                           int depth);
+
 // Does this use of the variable (or field) hand it to somebody who can keep
 // it?
 bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
@@ -155,8 +158,10 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
     return false;
   }
   if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(parent)) {
-    // Stored anywhere, even in another local: an alias we do not follow.
-    return bo->isAssignmentOp() && bo->getRHS()->IgnoreParenCasts() == use;
+    // Stored anywhere, even in another local (an alias we do not follow),
+    // but a field of a struct that stays in the call.
+    return bo->isAssignmentOp() && bo->getRHS()->IgnoreParenCasts() == use &&
+           !storedInPrivateStruct(bo->getLHS(), model, depth);
   }
   if (llvm::isa<clang::ReturnStmt>(parent))
     return true;
@@ -378,6 +383,51 @@ bool parameterIsPrivateStruct(const clang::ParmVarDecl *param,
         llvm::dyn_cast_or_null<clang::ParmVarDecl>(referencedVar(arg));
     if (!forwarded ||
         !parameterIsPrivateStruct(forwarded, caller, model, depth + 1))
+      return false;
+  }
+  return true;
+}
+
+// The function whose body holds `s`.
+const clang::FunctionDecl *enclosingFunction(const clang::Stmt *s,
+                                             clang::ASTContext &ctx) {
+  for (auto parents = ctx.getParents(*s); !parents.empty();
+       parents = ctx.getParents(parents[0]))
+    if (const auto *fn = parents[0].get<clang::FunctionDecl>())
+      return fn;
+  return nullptr;
+}
+
+// Is `lhs` a field of a struct that stays in the call (a local, or a
+// helper's pointer to a caller's local: regex's `args.pattern = pattern`),
+// whose field no access anywhere in the file hands on? Then a value stored
+// there is still the call's own.
+bool storedInPrivateStruct(const clang::Expr *lhs, const TuModel &model,
+                           int depth) {
+  clang::ASTContext &ctx = model.context();
+  const auto *member =
+      llvm::dyn_cast<clang::MemberExpr>(lhs->IgnoreParenCasts());
+  if (!member || depth > kMaxDepth)
+    return false;
+  const auto *field = llvm::dyn_cast<clang::FieldDecl>(member->getMemberDecl());
+  const clang::VarDecl *base = referencedVar(member->getBase());
+  const clang::FunctionDecl *fn = enclosingFunction(member, ctx);
+  if (!field || !base || !fn)
+    return false;
+  const auto *param = llvm::dyn_cast<clang::ParmVarDecl>(base);
+  bool stays =
+      member->isArrow()
+          ? param && parameterIsPrivateStruct(param, fn, model, depth + 1)
+          : localStructStaysInCall(base, fn, model, depth + 1);
+  if (!stays)
+    return false;
+  for (const auto *access : model.accessesOf(field)) {
+    const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(
+        parentStmtIgnoringCasts(access, ctx));
+    if (bo && bo->isAssignmentOp() &&
+        bo->getLHS()->IgnoreParenCasts() == access)
+      continue; // a store into the field: judged where it is stored from
+    if (fieldAddressTaken(access, ctx) || publishes(access, model, depth + 1))
       return false;
   }
   return true;
