@@ -41,7 +41,7 @@ setup() {
 
 # The first match of a regex group in a file, or "" (also when there is no
 # such file).
-first() { { sed -n "s/$1/\\1/p" "$2" 2>/dev/null || true; } | head -n 1; }
+first() { { sed -n "s/$1/\\1/p" "$2" 2>/dev/null || true; } | sed -n 1p; }
 
 check() {
   local out="${GITHUB_OUTPUT:-}" summary="${GITHUB_STEP_SUMMARY:-}"

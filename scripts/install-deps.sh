@@ -25,9 +25,17 @@ export DEBIAN_FRONTEND=noninteractive
 llvm_packages() { # version
   echo "clang-$1 libclang-cpp$1-dev libclang-$1-dev llvm-$1-dev libclang-rt-$1-dev llvm-$1"
 }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+# Whole outputs first, then grep: under pipefail, `cmd | grep -q` fails when
+# grep stops reading early and cmd dies of SIGPIPE (apt-cache policy does).
+installed() {
+  local status
+  status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+  [[ "$status" == *"install ok installed"* ]]
+}
 offered() { # package
-  apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'
+  local policy
+  policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+  grep -q 'Candidate: [^(]' <<<"$policy"
 }
 choose_llvm() {
   if [ -n "${FTREADY_LLVM:-}" ]; then echo "$FTREADY_LLVM"; return 0; fi

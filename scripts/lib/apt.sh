@@ -30,9 +30,9 @@ debian_mirror() {
     for f in "$etc"/sources.list "$etc"/sources.list.d/*.list; do
       [ -f "$f" ] || continue
       sed -e 's/\[[^]]*\]//' "$f" | awk '$1 ~ /^deb(-src)?$/ && $3 !~ /-/ { print $2 }'
-    done | head -n 1
+    done | sed -n 1p # reads all: no SIGPIPE under pipefail
   )
-  uri=$(echo "$uri" | grep -v -i security | head -n 1)
+  uri=$(echo "$uri" | { grep -v -i security || true; } | sed -n 1p)
   if [ -z "$uri" ]; then
     echo "[apt] no Debian archive found in $etc (sources.list, sources.list.d); set FTREADY_DEBIAN_MIRROR" >&2
     return 1
