@@ -624,38 +624,69 @@ bool parameterKeptPrivate(const clang::ParmVarDecl *param,
                            0);
 }
 
-std::vector<const CallSite *>
-callsSharingArgument(const clang::ParmVarDecl *param,
-                     const clang::FunctionDecl *fn, const TuModel &model) {
-  std::vector<const CallSite *> out;
+namespace {
+
+// The parameter of `fn` an argument text names, if it is one.
+const clang::ParmVarDecl *parameterNamed(const clang::FunctionDecl *fn,
+                                         const std::string &name) {
   const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
-  if (!param || !isInternalHelper(def, model))
-    return out;
-  for (const CallSite *site : model.callsOf(def))
-    if (!passesFreshObject(*site, param->getFunctionScopeIndex(), model, 0))
-      out.push_back(site);
-  return out;
+  for (unsigned i = 0; def && i < def->getNumParams(); ++i)
+    if (def->getParamDecl(i)->getNameAsString() == name)
+      return def->getParamDecl(i);
+  return nullptr;
 }
+
+// How the calls that hand `def`'s parameter `index` a shared object with no
+// lock reach it, outermost caller first: "Pile_clearmethod (line 117) ->
+// pile_clear (line 99), which passes 'pl'". `below` is the part of the
+// chain under `def`.
+void unlockedChains(const clang::FunctionDecl *def, unsigned index,
+                    const TuModel &model, const std::string &below, int depth,
+                    std::vector<std::string> &out) {
+  const auto &sm = model.context().getSourceManager();
+  for (const CallSite *site : model.callsOf(def)) {
+    if (index >= site->argExprs.size() || index >= site->args.size() ||
+        // a call of itself that passes the object on is no other way in
+        (site->caller == def &&
+         site->args[index] == def->getParamDecl(index)->getNameAsString()) ||
+        passesFreshObject(*site, index, model, 0) ||
+        model.guardsArgumentAt(*site, index))
+      continue;
+    const clang::Expr *arg = site->argExprs[index];
+    unsigned line = sm.getPresumedLineNumber(sm.getFileLoc(arg->getBeginLoc()));
+    std::string link =
+        site->caller->getNameAsString() + " (line " + std::to_string(line) +
+        ")" +
+        (below.empty() ? ", which passes '" + site->args[index] + "'"
+                       : " -> " + below);
+    size_t before = out.size();
+    const clang::ParmVarDecl *p =
+        parameterNamed(site->caller, site->args[index]);
+    if (p && depth < kMaxDepth && site->caller != def)
+      unlockedChains(site->caller->getDefinition(), p->getFunctionScopeIndex(),
+                     model, link, depth + 1, out);
+    if (out.size() == before)
+      out.push_back(link);
+  }
+}
+
+} // namespace
 
 std::vector<std::string> sharingCallersEvidence(const clang::ParmVarDecl *param,
                                                 const clang::FunctionDecl *fn,
                                                 const TuModel &model) {
+  std::vector<std::string> chains;
+  const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
+  if (param && isInternalHelper(def, model))
+    unlockedChains(def, param->getFunctionScopeIndex(), model, "", 0, chains);
   std::vector<std::string> out;
-  const auto &sm = model.context().getSourceManager();
-  auto sites = callsSharingArgument(param, fn, model);
-  const unsigned index = param ? param->getFunctionScopeIndex() : 0;
-  for (const CallSite *site : sites) {
+  for (const auto &chain : chains) {
     if (out.size() == 5) {
-      out.push_back("and " + std::to_string(sites.size() - 5) + " more calls");
+      out.push_back("and " + std::to_string(chains.size() - 5) +
+                    " more unlocked calls");
       break;
     }
-    if (index >= site->argExprs.size() || index >= site->args.size())
-      continue; // fewer arguments than parameters: nothing to name
-    const clang::Expr *arg = site->argExprs[index];
-    unsigned line = sm.getPresumedLineNumber(sm.getFileLoc(arg->getBeginLoc()));
-    out.push_back("reached from " + site->caller->getNameAsString() +
-                  " (line " + std::to_string(line) + "), which passes '" +
-                  site->args[index] + "'");
+    out.push_back("reached with no lock from " + chain);
   }
   return out;
 }

@@ -27,15 +27,11 @@ bool isFreshConstructor(const std::string &callee);
 bool holdsFreshObject(const clang::ParmVarDecl *param,
                       const clang::FunctionDecl *fn, const TuModel &model);
 
-// The calls of the helper `fn` that hand its parameter `param` an object
-// other threads can reach: the chain a finding in the helper comes from
-// (method -> helper). Empty for a function Python or a table calls.
-std::vector<const CallSite *>
-callsSharingArgument(const clang::ParmVarDecl *param,
-                     const clang::FunctionDecl *fn, const TuModel &model);
-
-// callsSharingArgument as a finding's evidence: "reached from Bag_count
-// (line 83), which passes 'self->items'", at most five.
+// The unlocked calls that hand the helper `fn`'s parameter `param` an
+// object other threads can reach, followed up through helpers to the
+// method: a finding's evidence, "reached with no lock from Bag_count
+// (line 83) -> bag_scan (line 40), which passes 'self->items'", at most
+// five. Empty for a function Python or a table calls.
 std::vector<std::string> sharingCallersEvidence(const clang::ParmVarDecl *param,
                                                 const clang::FunctionDecl *fn,
                                                 const TuModel &model);

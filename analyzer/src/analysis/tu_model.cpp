@@ -262,12 +262,33 @@ public:
       site.callee = callee->getCanonicalDecl();
       site.offset = m_.offsetOf(call->getBeginLoc());
       for (const auto *arg : call->arguments()) {
-        site.args.push_back(canonicalText(arg, ctx_));
+        site.args.push_back(argumentText(arg));
         site.argExprs.push_back(arg);
       }
       m_.calls_.push_back(std::move(site));
     }
     return true;
+  }
+
+  // A call's argument as the callers' locks name it: a local that only
+  // ever holds a parameter under another type (`textio *self = (textio
+  // *)op;`) is that parameter.
+  std::string argumentText(const clang::Expr *arg) {
+    std::string text = canonicalText(arg, ctx_);
+    const clang::VarDecl *vd = referencedVar(arg);
+    if (!vd || llvm::isa<clang::ParmVarDecl>(vd) || !vd->hasLocalStorage() ||
+        !vd->getInit())
+      return text;
+    const auto *param = llvm::dyn_cast_or_null<clang::ParmVarDecl>(
+        referencedVar(vd->getInit()));
+    const auto *owner =
+        param ? llvm::dyn_cast<clang::FunctionDecl>(param->getDeclContext())
+              : nullptr;
+    if (!owner || owner->getCanonicalDecl() != current_->getCanonicalDecl() ||
+        !m_.usesOf(vd, current_).assigned.empty() ||
+        !m_.usesOf(param, current_).assigned.empty())
+      return text;
+    return param->getNameAsString();
   }
 
   bool VisitMemberExpr(clang::MemberExpr *me) {
@@ -690,10 +711,14 @@ bool TuModel::isLockedAt(const clang::FunctionDecl *fn,
       held.objects.count(baseObjectOf(object)) ||
       (object.empty() && !held.objects.empty()))
     return true;
-  // An object every caller made and did not share (not its fields: a copy's
-  // fields can be the original's): guarded while this function keeps it.
+  // An object no other thread can reach during the call (not its fields:
+  // a dying object's fields can be shared), or one every caller made and
+  // did not share (not its fields either: a copy's fields can be the
+  // original's), guarded while this function keeps it.
   if (object.empty() || !held.guarded.count(object))
     return false;
+  if (held.exclusive.count(object))
+    return true;
   const clang::FunctionDecl *def = fn->getDefinition();
   for (unsigned i = 0; def && i < def->getNumParams(); ++i)
     if (def->getParamDecl(i)->getNameAsString() == object)
@@ -784,10 +809,74 @@ bool TuModel::isLifecycleOnly(const clang::FunctionDecl *fn) const {
   return lifecycleOnly_.count(fn->getCanonicalDecl()) != 0;
 }
 
+namespace {
+
+// Slots the runtime calls on an object nobody else can reach: at refcount
+// zero (tp_dealloc, tp_finalize from it), found unreachable by the collector
+// (tp_traverse, tp_clear, tp_finalize), or just made (tp_init, as type_call
+// runs it; `obj.__init__()` called again on a shared object is not
+// followed, as for the functions only tp_init reaches).
+bool isUnsharedObjectSlot(Role role) {
+  return role == Role::TypeDealloc || role == Role::TypeTraverse ||
+         role == Role::TypeClear || role == Role::TypeFinalize ||
+         role == Role::TypeInit;
+}
+
+} // namespace
+
+// What the runtime's own call of a slot function guarantees: its object (the
+// first parameter) is out of every other thread's reach.
+HeldByCallers TuModel::heldAtSlotCall(const clang::FunctionDecl *def) const {
+  HeldByCallers held;
+  if (def->getNumParams() > 0) {
+    held.guarded.insert(def->getParamDecl(0)->getNameAsString());
+    held.exclusive.insert(def->getParamDecl(0)->getNameAsString());
+  }
+  return held;
+}
+
+namespace {
+
+// What every one of two kinds of calls holds.
+void meet(HeldByCallers &common, const HeldByCallers &here) {
+  common.objects = intersection(common.objects, here.objects);
+  common.mutexes = intersection(common.mutexes, here.mutexes);
+  common.guarded = intersection(common.guarded, here.guarded);
+  common.exclusive = intersection(common.exclusive, here.exclusive);
+}
+
+} // namespace
+
+// A function's call of itself: what it holds there, plus what its own
+// callers hold of each parameter it passes on unchanged.
+HeldByCallers TuModel::heldAtSelfCall(const CallSite &s,
+                                      const clang::FunctionDecl *def,
+                                      const HeldByCallers &callers) const {
+  HeldByCallers here = heldAtCall(s, def);
+  here.mutexes.insert(callers.mutexes.begin(), callers.mutexes.end());
+  for (unsigned i = 0; i < def->getNumParams() && i < s.args.size(); ++i) {
+    const std::string name = def->getParamDecl(i)->getNameAsString();
+    if (s.args[i] != name)
+      continue;
+    for (auto [from, to] : {std::pair{&callers.objects, &here.objects},
+                            std::pair{&callers.guarded, &here.guarded},
+                            std::pair{&callers.exclusive, &here.exclusive}})
+      if (from->count(name))
+        to->insert(name);
+  }
+  return here;
+}
+
 void TuModel::computeAlwaysLocked() {
   std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers;
   for (const auto &c : calls_)
     callers[c.callee].push_back(&c);
+  // A slot the file also calls itself (deque_clear: tp_clear, and the body
+  // of the locked clear() method) is called by the runtime too, from no site
+  // in the file.
+  for (const auto &[fn, role] : roles_)
+    if (isUnsharedObjectSlot(role))
+      callers[fn];
   // To a fixed point: Argument Clinic's wrapper -> _impl -> *_lock_held
   // helper -> helper chains run several calls deep. A helper's set only
   // grows, so this ends; the cap is a guard.
@@ -795,31 +884,45 @@ void TuModel::computeAlwaysLocked() {
   for (int round = 0; changed && round < 64; ++round) {
     changed = false;
     for (const auto &[callee, sites] : callers) {
-      if (addressTaken_.count(callee) || roleOf(callee) != Role::None)
+      // The slot table takes a slot function's address: the runtime calls
+      // it, as above.
+      bool slot = isUnsharedObjectSlot(roleOf(callee));
+      if (!slot &&
+          (addressTaken_.count(callee) || roleOf(callee) != Role::None))
         continue;
       const clang::FunctionDecl *def = callee->getDefinition();
       if (!def)
         continue;
       HeldByCallers common;
       bool first = true;
+      if (slot) {
+        common = heldAtSlotCall(def);
+        first = false;
+      }
       for (const CallSite *s : sites) {
+        if (s->caller == callee)
+          continue; // recursion: below
         HeldByCallers here = heldAtCall(*s, def);
         if (first) {
           common = std::move(here);
           first = false;
         } else {
-          common.objects = intersection(common.objects, here.objects);
-          common.mutexes = intersection(common.mutexes, here.mutexes);
-          common.guarded = intersection(common.guarded, here.guarded);
+          meet(common, here);
         }
       }
+      // A call of itself passes on what it was given (deque_extendleft_impl
+      // on a copy of itself): it keeps a parameter it hands on unchanged.
+      for (const CallSite *s : sites)
+        if (s->caller == callee && !first)
+          meet(common, heldAtSelfCall(*s, def, common));
       auto empty = [](const HeldByCallers &h) {
         return h.objects.empty() && h.mutexes.empty() && h.guarded.empty();
       };
       HeldByCallers &now = alwaysLocked_[callee];
       if (!empty(common) &&
           (now.objects != common.objects || now.mutexes != common.mutexes ||
-           now.guarded != common.guarded)) {
+           now.guarded != common.guarded ||
+           now.exclusive != common.exclusive)) {
         now = std::move(common);
         changed = true;
       }
@@ -829,11 +932,20 @@ void TuModel::computeAlwaysLocked() {
   }
 }
 
+bool TuModel::guardsArgumentAt(const CallSite &site, unsigned index) const {
+  const clang::FunctionDecl *def =
+      site.callee ? site.callee->getDefinition() : nullptr;
+  if (!def || index >= def->getNumParams())
+    return false;
+  return heldAtCall(site, def).guarded.count(
+             def->getParamDecl(index)->getNameAsString()) != 0;
+}
+
 HeldByCallers TuModel::heldAtCall(const CallSite &s,
                                   const clang::FunctionDecl *def) const {
   // Held at the call: critical-section objects, mutexes, and the objects
   // those mutexes belong to.
-  std::set<std::string> lockedObjects, guardedObjects;
+  std::set<std::string> lockedObjects, guardedObjects, exclusiveObjects;
   HeldByCallers here;
   for (const auto &ext : extentsOf(s.caller))
     if (s.offset >= ext.begin && s.offset <= ext.end) {
@@ -851,6 +963,8 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
   if (auto it = alwaysLocked_.find(s.caller); it != alwaysLocked_.end()) {
     lockedObjects.insert(it->second.objects.begin(), it->second.objects.end());
     guardedObjects.insert(it->second.guarded.begin(), it->second.guarded.end());
+    exclusiveObjects.insert(it->second.exclusive.begin(),
+                            it->second.exclusive.end());
     here.mutexes.insert(it->second.mutexes.begin(), it->second.mutexes.end());
   }
   auto in = [](const std::set<std::string> &set, const std::string &arg) {
@@ -876,6 +990,10 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
     if (in(lockedObjects, s.args[i])) {
       here.objects.insert(name);
       here.guarded.insert(name);
+      here.exclusive.insert(name);
+    } else if (exclusiveObjects.count(s.args[i])) { // not its fields
+      here.guarded.insert(name);
+      here.exclusive.insert(name);
     } else if (!def->isExternallyVisible() && // every caller in view
                (keptGuarded(s.args[i]) ||
                 isPrivateContainer(s.argExprs[i], s.caller->getDefinition(),

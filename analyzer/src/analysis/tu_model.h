@@ -44,6 +44,10 @@ struct HeldByCallers {
   // or an object the caller made and has not shared. Not a lock: it
   // guards that object, never a global.
   std::set<std::string> guarded;
+  // Of those, the ones no other thread can touch for the whole call,
+  // whatever the helper does with them: locked, or an object the runtime
+  // hands a tp_dealloc/tp_clear slot. Not a lock either.
+  std::set<std::string> exclusive;
 };
 
 // The part a function plays for the module, from the tables that register it.
@@ -135,6 +139,10 @@ public:
   bool isInitOnly(const clang::FunctionDecl *fn) const;
 
   Role roleOf(const clang::FunctionDecl *fn) const;
+  // Does the call hand the callee's parameter `index` an object no other
+  // thread can touch during the call: locked by the caller, or the caller's
+  // own (held by all its callers and kept)?
+  bool guardsArgumentAt(const CallSite &site, unsigned index) const;
 
   // Runs only while an object is created, initialised, traversed or
   // destroyed (tp_new, tp_init, tp_dealloc... and helpers only they call,
@@ -188,6 +196,10 @@ private:
   std::set<const clang::FunctionDecl *>
   onlyReachedFrom(const std::set<Role> &roots) const;
   void computeAlwaysLocked();
+  HeldByCallers heldAtSlotCall(const clang::FunctionDecl *def) const;
+  HeldByCallers heldAtSelfCall(const CallSite &s,
+                               const clang::FunctionDecl *def,
+                               const HeldByCallers &callers) const;
   HeldByCallers heldAtCall(const CallSite &s,
                            const clang::FunctionDecl *def) const;
   bool extentCovers(const clang::FunctionDecl *fn, unsigned offset,

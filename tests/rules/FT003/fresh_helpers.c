@@ -103,7 +103,7 @@ count_true(PyObject *list)
 {
     Py_ssize_t n = PyList_GET_SIZE(list), count = 0;
     for (Py_ssize_t i = 0; i < n; i++) // CHECK-MESSAGES: :5: warning: FT003 in count_true: loop over 'list' with PyList_GET_ITEM and no critical section: another thread can shrink or change it, leaving the index past the end or the item freed
-    // CHECK-EVIDENCE: reached from Bag_count (line 125), which passes 'self->items'
+    // CHECK-EVIDENCE: reached with no lock from Bag_count (line 125), which passes 'self->items'
         count += PyObject_IsTrue(PyList_GET_ITEM(list, i)) == 1;
     return count;
 }

@@ -71,7 +71,7 @@ static void
 bump(Vec *v)
 {
     v->count++; // CHECK-MESSAGES: :5: warning: FT007 in bump: 'bump' reads then writes v->count with no critical section on 'v': two threads sharing the object can interleave and corrupt it
-    // CHECK-EVIDENCE: reached from Vec_bump (line 90), which passes 'self'
+    // CHECK-EVIDENCE: reached with no lock from Vec_bump (line 90), which passes 'self'
 }
 
 static PyObject *
@@ -103,7 +103,7 @@ static void
 grow(Vec *v)
 {
     v->shift += 5; // CHECK-MESSAGES: :5: warning: FT007 in grow: 'grow' reads then writes v->shift with no critical section on 'v': two threads sharing the object can interleave and corrupt it
-    // CHECK-EVIDENCE: reached from Vec_remembered (line 115), which passes 'v'
+    // CHECK-EVIDENCE: reached with no lock from Vec_remembered (line 115), which passes 'v'
 }
 
 static PyObject *
