@@ -605,6 +605,8 @@ TuModel::TuModel(clang::ASTContext &ctx, const MacroRecord &macros,
   TuModelBuilder builder(*this, watchedApis);
   builder.TraverseDecl(ctx.getTranslationUnitDecl());
   builder.finish(macros);
+  for (const auto &c : calls_)
+    callers_[c.callee].push_back(&c);
   computeInitOnly();
   computeAlwaysLocked();
 }
@@ -647,11 +649,8 @@ bool TuModel::isInDebugCheck(clang::SourceLocation loc) const {
 
 std::vector<const CallSite *>
 TuModel::callsOf(const clang::FunctionDecl *fn) const {
-  std::vector<const CallSite *> out;
-  for (const auto &c : calls_)
-    if (c.callee == fn->getCanonicalDecl())
-      out.push_back(&c);
-  return out;
+  auto it = callers_.find(fn->getCanonicalDecl());
+  return it == callers_.end() ? std::vector<const CallSite *>{} : it->second;
 }
 
 const std::vector<const clang::MemberExpr *> &
@@ -777,12 +776,9 @@ TuModel::onlyReachedFrom(const std::set<Role> &roots) const {
   for (const auto &[fn, role] : roles_)
     if (roots.count(role))
       reached.insert(fn);
-  std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers;
-  for (const auto &c : calls_)
-    callers[c.callee].push_back(&c);
   for (bool changed = true; changed;) {
     changed = false;
-    for (const auto &[callee, sites] : callers) {
+    for (const auto &[callee, sites] : callers_) {
       if (reached.count(callee) || addressTaken_.count(callee) ||
           roleOf(callee) != Role::None)
         continue;
@@ -868,9 +864,7 @@ HeldByCallers TuModel::heldAtSelfCall(const CallSite &s,
 }
 
 void TuModel::computeAlwaysLocked() {
-  std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers;
-  for (const auto &c : calls_)
-    callers[c.callee].push_back(&c);
+  auto callers = callers_;
   // A slot the file also calls itself (deque_clear: tp_clear, and the body
   // of the locked clear() method) is called by the runtime too, from no site
   // in the file.

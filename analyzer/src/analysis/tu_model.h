@@ -214,6 +214,8 @@ private:
   std::set<const clang::FunctionDecl *> addressTaken_;
   std::set<const clang::ParmVarDecl *> privateParams_;
   std::vector<CallSite> calls_;
+  // calls_ by callee (canonical), in file order; filled once calls_ is whole.
+  std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers_;
   std::vector<std::pair<clang::SourceLocation, clang::SourceLocation>>
       debugChecks_; // file ranges
   std::map<const clang::FieldDecl *, std::vector<const clang::MemberExpr *>>
