@@ -363,7 +363,7 @@ bool parameterIsPrivateStruct(const clang::ParmVarDecl *param,
       model.roleOf(fn) != Role::None || model.isAddressTaken(fn))
     return false;
   unsigned index = param->getFunctionScopeIndex();
-  std::vector<const CallSite *> sites = model.callsOf(fn);
+  const std::vector<const CallSite *> &sites = model.callsOf(fn);
   if (sites.empty())
     return false;
   for (const CallSite *site : sites) {
@@ -606,7 +606,7 @@ bool parameterHoldsFreshObject(const clang::ParmVarDecl *param,
   unsigned index = param->getFunctionScopeIndex();
   if (!paramStaysPrivate(def, index, before, model, depth))
     return false;
-  std::vector<const CallSite *> sites = model.callsOf(def);
+  const std::vector<const CallSite *> &sites = model.callsOf(def);
   if (sites.empty())
     return false;
   for (const CallSite *site : sites)
@@ -636,19 +636,32 @@ const clang::ParmVarDecl *parameterNamed(const clang::FunctionDecl *fn,
   return nullptr;
 }
 
+// Is the call `def` making of itself one that passes its parameter `index`
+// on unchanged (no other way in)?
+bool passesItselfOn(const CallSite &site, const clang::FunctionDecl *def,
+                    unsigned index, const TuModel &model) {
+  const clang::ParmVarDecl *p = def->getParamDecl(index);
+  return site.caller == def && site.args[index] == p->getNameAsString() &&
+         model.usesOf(p, def).assigned.empty();
+}
+
+constexpr size_t kMaxChains = 16; // evidence names five; the rest counted
+
 // How the calls that hand `def`'s parameter `index` a shared object with no
 // lock reach it, outermost caller first: "Pile_clearmethod (line 117) ->
 // pile_clear (line 99), which passes 'pl'". `below` is the part of the
-// chain under `def`.
+// chain under `def`; `path` the functions on it (a cycle is not followed).
 void unlockedChains(const clang::FunctionDecl *def, unsigned index,
-                    const TuModel &model, const std::string &below, int depth,
+                    const TuModel &model, const std::string &below,
+                    std::set<const clang::FunctionDecl *> &path,
                     std::vector<std::string> &out) {
   const auto &sm = model.context().getSourceManager();
+  path.insert(def->getCanonicalDecl());
   for (const CallSite *site : model.callsOf(def)) {
+    if (out.size() >= kMaxChains)
+      break;
     if (index >= site->argExprs.size() || index >= site->args.size() ||
-        // a call of itself that passes the object on is no other way in
-        (site->caller == def &&
-         site->args[index] == def->getParamDecl(index)->getNameAsString()) ||
+        passesItselfOn(*site, def, index, model) ||
         passesFreshObject(*site, index, model, 0) ||
         model.guardsArgumentAt(*site, index))
       continue;
@@ -657,17 +670,19 @@ void unlockedChains(const clang::FunctionDecl *def, unsigned index,
     std::string link =
         site->caller->getNameAsString() + " (line " + std::to_string(line) +
         ")" +
-        (below.empty() ? ", which passes '" + site->args[index] + "'"
+        (below.empty() ? ", which passes '" + site->written[index] + "'"
                        : " -> " + below);
     size_t before = out.size();
     const clang::ParmVarDecl *p =
         parameterNamed(site->caller, site->args[index]);
-    if (p && depth < kMaxDepth && site->caller != def)
+    if (p && path.size() <= static_cast<size_t>(kMaxDepth) &&
+        !path.count(site->caller->getCanonicalDecl()))
       unlockedChains(site->caller->getDefinition(), p->getFunctionScopeIndex(),
-                     model, link, depth + 1, out);
+                     model, link, path, out);
     if (out.size() == before)
       out.push_back(link);
   }
+  path.erase(def->getCanonicalDecl());
 }
 
 } // namespace
@@ -677,13 +692,16 @@ std::vector<std::string> sharingCallersEvidence(const clang::ParmVarDecl *param,
                                                 const TuModel &model) {
   std::vector<std::string> chains;
   const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
+  std::set<const clang::FunctionDecl *> path;
   if (param && isInternalHelper(def, model))
-    unlockedChains(def, param->getFunctionScopeIndex(), model, "", 0, chains);
+    unlockedChains(def, param->getFunctionScopeIndex(), model, "", path,
+                   chains);
   std::vector<std::string> out;
   for (const auto &chain : chains) {
     if (out.size() == 5) {
-      out.push_back("and " + std::to_string(chains.size() - 5) +
-                    " more unlocked calls");
+      out.push_back(
+          "and " + std::string(chains.size() >= kMaxChains ? "at least " : "") +
+          std::to_string(chains.size() - 5) + " more such chains");
       break;
     }
     out.push_back("reached with no lock from " + chain);

@@ -196,6 +196,21 @@ struct LockEvent {
   bool ownerIsObject = false;
 };
 
+namespace {
+
+// Slots the runtime calls on an object nobody else can reach: at refcount
+// zero (tp_dealloc, tp_finalize from it), found unreachable by the collector
+// (tp_traverse, tp_clear, tp_finalize), or just made (tp_init, as type_call
+// runs it; `obj.__init__()` called again on a shared object is not
+// followed, as for the functions only tp_init reaches).
+bool isUnsharedObjectSlot(Role role) {
+  return role == Role::TypeDealloc || role == Role::TypeTraverse ||
+         role == Role::TypeClear || role == Role::TypeFinalize ||
+         role == Role::TypeInit;
+}
+
+} // namespace
+
 class TuModelBuilder : public clang::RecursiveASTVisitor<TuModelBuilder> {
 public:
   TuModelBuilder(TuModel &m, const std::set<std::string> &watched)
@@ -211,10 +226,15 @@ public:
                          return m_.offsetOf(a.expr->getBeginLoc()) <
                                 m_.offsetOf(b.expr->getBeginLoc());
                        });
+    std::map<const clang::FunctionDecl *, std::set<const clang::DeclRefExpr *>>
+        references;
     for (const auto *ref : functionRefs_)
       if (!calleeRefs_.count(ref))
-        if (auto *fd = llvm::dyn_cast<clang::FunctionDecl>(ref->getDecl()))
+        if (auto *fd = llvm::dyn_cast<clang::FunctionDecl>(ref->getDecl())) {
           m_.addressTaken_.insert(fd->getCanonicalDecl());
+          references[fd->getCanonicalDecl()].insert(ref);
+        }
+    noteUnsharedSlots(references);
     for (auto &[fn, events] : lockEvents_)
       pairLockEvents(fn, events);
     for (const auto *fn : m_.functions_)
@@ -263,6 +283,7 @@ public:
       site.offset = m_.offsetOf(call->getBeginLoc());
       for (const auto *arg : call->arguments()) {
         site.args.push_back(argumentText(arg));
+        site.written.push_back(canonicalText(arg, ctx_));
         site.argExprs.push_back(arg);
       }
       m_.calls_.push_back(std::move(site));
@@ -417,6 +438,29 @@ private:
     return finder.found;
   }
 
+  // A slot function the runtime alone hands its object: every reference to
+  // it that is not a call registers it as such a slot (not also a method, a
+  // tp_iternext or a callback). tp_init and tp_finalize weaker: below.
+  void noteUnsharedSlots(
+      const std::map<const clang::FunctionDecl *,
+                     std::set<const clang::DeclRefExpr *>> &references) {
+    for (const auto &[fn, roles] : slotRegistrations_) {
+      auto refs = references.find(fn);
+      if (refs == references.end())
+        continue;
+      bool onlySlots = std::all_of(
+          refs->second.begin(), refs->second.end(),
+          [&](const clang::DeclRefExpr *r) { return roles.count(r) != 0; });
+      if (!onlySlots)
+        continue;
+      Role weakest = roles.begin()->second;
+      for (const auto &[ref, r] : roles)
+        if (r == Role::TypeInit || r == Role::TypeFinalize)
+          weakest = r;
+      m_.unsharedSlots_[fn] = weakest;
+    }
+  }
+
   void setRole(const clang::FunctionDecl *fd, Role role) {
     if (!fd)
       return;
@@ -466,8 +510,13 @@ private:
     }
   }
 
-  void noteSlotFunction(const clang::FunctionDecl *fd, Role role) {
+  void noteSlotFunction(const clang::Expr *init, Role role) {
+    const clang::FunctionDecl *fd = functionIn(init);
     setRole(fd, role);
+    if (fd && isUnsharedObjectSlot(role))
+      slotRegistrations_[fd->getCanonicalDecl()]
+                        [llvm::dyn_cast<clang::DeclRefExpr>(
+                            init->IgnoreParenCasts())] = role;
     if (role == Role::TypeNew || role == Role::TypeInit)
       markPrivateParams(fd, {1, 2});
   }
@@ -477,7 +526,7 @@ private:
       return;
     auto slot = intValue(ile->getInit(0), ctx_);
     if (slot)
-      noteSlotFunction(functionIn(ile->getInit(1)), roleOfTypeSlot(*slot));
+      noteSlotFunction(ile->getInit(1), roleOfTypeSlot(*slot));
   }
 
   void noteStaticType(const clang::InitListExpr *ile) {
@@ -488,7 +537,7 @@ private:
     for (const auto *field : rd->fields()) {
       if (i >= ile->getNumInits())
         break;
-      noteSlotFunction(functionIn(ile->getInit(i++)),
+      noteSlotFunction(ile->getInit(i++),
                        roleOfTypeField(field->getNameAsString()));
     }
   }
@@ -594,6 +643,10 @@ private:
   std::set<const clang::DeclRefExpr *> calleeRefs_;
   std::vector<const clang::DeclRefExpr *> functionRefs_;
   std::map<const clang::FunctionDecl *, std::vector<LockEvent>> lockEvents_;
+  // slot function -> the references that register it -> as which slot
+  std::map<const clang::FunctionDecl *,
+           std::map<const clang::DeclRefExpr *, Role>>
+      slotRegistrations_;
   const std::set<std::string> &watched_;
   std::set<std::pair<std::string, unsigned>> callUses_;
   std::map<std::pair<unsigned, unsigned>, ExprAt> exprsByMacroRange_;
@@ -647,10 +700,11 @@ bool TuModel::isInDebugCheck(clang::SourceLocation loc) const {
   return false;
 }
 
-std::vector<const CallSite *>
+const std::vector<const CallSite *> &
 TuModel::callsOf(const clang::FunctionDecl *fn) const {
+  static const std::vector<const CallSite *> none;
   auto it = callers_.find(fn->getCanonicalDecl());
-  return it == callers_.end() ? std::vector<const CallSite *>{} : it->second;
+  return it == callers_.end() ? none : it->second;
 }
 
 const std::vector<const clang::MemberExpr *> &
@@ -805,29 +859,19 @@ bool TuModel::isLifecycleOnly(const clang::FunctionDecl *fn) const {
   return lifecycleOnly_.count(fn->getCanonicalDecl()) != 0;
 }
 
-namespace {
-
-// Slots the runtime calls on an object nobody else can reach: at refcount
-// zero (tp_dealloc, tp_finalize from it), found unreachable by the collector
-// (tp_traverse, tp_clear, tp_finalize), or just made (tp_init, as type_call
-// runs it; `obj.__init__()` called again on a shared object is not
-// followed, as for the functions only tp_init reaches).
-bool isUnsharedObjectSlot(Role role) {
-  return role == Role::TypeDealloc || role == Role::TypeTraverse ||
-         role == Role::TypeClear || role == Role::TypeFinalize ||
-         role == Role::TypeInit;
-}
-
-} // namespace
-
 // What the runtime's own call of a slot function guarantees: its object (the
 // first parameter) is out of every other thread's reach.
-HeldByCallers TuModel::heldAtSlotCall(const clang::FunctionDecl *def) const {
+HeldByCallers TuModel::heldAtSlotCall(const clang::FunctionDecl *def,
+                                      Role role) const {
   HeldByCallers held;
-  if (def->getNumParams() > 0) {
-    held.guarded.insert(def->getParamDecl(0)->getNameAsString());
-    held.exclusive.insert(def->getParamDecl(0)->getNameAsString());
-  }
+  if (def->getNumParams() == 0)
+    return held;
+  std::string self = def->getParamDecl(0)->getNameAsString();
+  held.guarded.insert(self);
+  // tp_init can publish the object before it writes, tp_finalize can bring
+  // it back: kept while the function keeps it, like a new object.
+  if (role != Role::TypeInit && role != Role::TypeFinalize)
+    held.exclusive.insert(self);
   return held;
 }
 
@@ -852,7 +896,8 @@ HeldByCallers TuModel::heldAtSelfCall(const CallSite &s,
   here.mutexes.insert(callers.mutexes.begin(), callers.mutexes.end());
   for (unsigned i = 0; i < def->getNumParams() && i < s.args.size(); ++i) {
     const std::string name = def->getParamDecl(i)->getNameAsString();
-    if (s.args[i] != name)
+    if (s.args[i] != name ||
+        !usesOf(def->getParamDecl(i), def).assigned.empty())
       continue;
     for (auto [from, to] : {std::pair{&callers.objects, &here.objects},
                             std::pair{&callers.guarded, &here.guarded},
@@ -868,9 +913,8 @@ void TuModel::computeAlwaysLocked() {
   // A slot the file also calls itself (deque_clear: tp_clear, and the body
   // of the locked clear() method) is called by the runtime too, from no site
   // in the file.
-  for (const auto &[fn, role] : roles_)
-    if (isUnsharedObjectSlot(role))
-      callers[fn];
+  for (const auto &[fn, role] : unsharedSlots_)
+    callers[fn];
   // To a fixed point: Argument Clinic's wrapper -> _impl -> *_lock_held
   // helper -> helper chains run several calls deep. A helper's set only
   // grows, so this ends; the cap is a guard.
@@ -880,8 +924,9 @@ void TuModel::computeAlwaysLocked() {
     for (const auto &[callee, sites] : callers) {
       // The slot table takes a slot function's address: the runtime calls
       // it, as above.
-      bool slot = isUnsharedObjectSlot(roleOf(callee));
-      if (!slot &&
+      auto slot = unsharedSlots_.find(callee);
+      bool isSlot = slot != unsharedSlots_.end();
+      if (!isSlot &&
           (addressTaken_.count(callee) || roleOf(callee) != Role::None))
         continue;
       const clang::FunctionDecl *def = callee->getDefinition();
@@ -889,8 +934,8 @@ void TuModel::computeAlwaysLocked() {
         continue;
       HeldByCallers common;
       bool first = true;
-      if (slot) {
-        common = heldAtSlotCall(def);
+      if (isSlot) {
+        common = heldAtSlotCall(def, slot->second);
         first = false;
       }
       for (const CallSite *s : sites) {
@@ -981,7 +1026,8 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
     // Locked by the caller; or guarded: locked, or an object the caller
     // just created and nobody else can reach (deque_copy extends its fresh
     // copy), which is no lock for anything else.
-    if (in(lockedObjects, s.args[i])) {
+    if (in(lockedObjects, s.args[i]) ||
+        (i < s.written.size() && in(lockedObjects, s.written[i]))) {
       here.objects.insert(name);
       here.guarded.insert(name);
       here.exclusive.insert(name);

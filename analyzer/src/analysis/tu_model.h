@@ -45,8 +45,8 @@ struct HeldByCallers {
   // guards that object, never a global.
   std::set<std::string> guarded;
   // Of those, the ones no other thread can touch for the whole call,
-  // whatever the helper does with them: locked, or an object the runtime
-  // hands a tp_dealloc/tp_clear slot. Not a lock either.
+  // whatever the helper does with them: locked, or the object the runtime
+  // hands tp_dealloc, tp_traverse or tp_clear. Not a lock either.
   std::set<std::string> exclusive;
 };
 
@@ -69,7 +69,8 @@ struct CallSite {
   const clang::FunctionDecl *caller = nullptr;
   const clang::FunctionDecl *callee = nullptr;
   unsigned offset = 0;
-  std::vector<std::string> args; // canonical text
+  std::vector<std::string> args;    // canonical text, aliases resolved
+  std::vector<std::string> written; // canonical text as written
   std::vector<const clang::Expr *> argExprs;
 };
 
@@ -111,6 +112,8 @@ class TuModel {
 public:
   TuModel(clang::ASTContext &ctx, const MacroRecord &macros,
           const std::set<std::string> &watchedApis);
+  TuModel(const TuModel &) = delete; // callers_ points into calls_
+  TuModel &operator=(const TuModel &) = delete;
 
   clang::ASTContext &context() const { return ctx_; }
 
@@ -139,9 +142,9 @@ public:
   bool isInitOnly(const clang::FunctionDecl *fn) const;
 
   Role roleOf(const clang::FunctionDecl *fn) const;
-  // Does the call hand the callee's parameter `index` an object no other
-  // thread can touch during the call: locked by the caller, or the caller's
-  // own (held by all its callers and kept)?
+  // Does the call hand the callee's parameter `index` an object that is
+  // locked by the caller, or that every caller made or holds alone and has
+  // not shared yet?
   bool guardsArgumentAt(const CallSite &site, unsigned index) const;
 
   // Runs only while an object is created, initialised, traversed or
@@ -168,7 +171,8 @@ public:
   bool isInDebugCheck(clang::SourceLocation loc) const;
 
   // Calls of `fn` made in this translation unit.
-  std::vector<const CallSite *> callsOf(const clang::FunctionDecl *fn) const;
+  const std::vector<const CallSite *> &
+  callsOf(const clang::FunctionDecl *fn) const;
 
   // Is `fn`'s address taken (a table, a callback): callers we cannot see.
   bool isAddressTaken(const clang::FunctionDecl *fn) const {
@@ -196,7 +200,7 @@ private:
   std::set<const clang::FunctionDecl *>
   onlyReachedFrom(const std::set<Role> &roots) const;
   void computeAlwaysLocked();
-  HeldByCallers heldAtSlotCall(const clang::FunctionDecl *def) const;
+  HeldByCallers heldAtSlotCall(const clang::FunctionDecl *def, Role role) const;
   HeldByCallers heldAtSelfCall(const CallSite &s,
                                const clang::FunctionDecl *def,
                                const HeldByCallers &callers) const;
@@ -216,6 +220,9 @@ private:
   std::vector<CallSite> calls_;
   // calls_ by callee (canonical), in file order; filled once calls_ is whole.
   std::map<const clang::FunctionDecl *, std::vector<const CallSite *>> callers_;
+  // How the runtime calls a slot function on an object nobody else has,
+  // when every reference to it that is not a call is such a slot.
+  std::map<const clang::FunctionDecl *, Role> unsharedSlots_;
   std::vector<std::pair<clang::SourceLocation, clang::SourceLocation>>
       debugChecks_; // file ranges
   std::map<const clang::FieldDecl *, std::vector<const clang::MemberExpr *>>
