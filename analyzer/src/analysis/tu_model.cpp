@@ -859,8 +859,10 @@ bool TuModel::isLifecycleOnly(const clang::FunctionDecl *fn) const {
   return lifecycleOnly_.count(fn->getCanonicalDecl()) != 0;
 }
 
-// What the runtime's own call of a slot function guarantees: its object (the
-// first parameter) is out of every other thread's reach.
+// What the runtime's own call of a slot function guarantees for its object
+// (the first parameter): out of every other thread's reach for the whole
+// call (tp_dealloc, tp_traverse, tp_clear), or only while the slot keeps it
+// (tp_init, tp_finalize).
 HeldByCallers TuModel::heldAtSlotCall(const clang::FunctionDecl *def,
                                       Role role) const {
   HeldByCallers held;
