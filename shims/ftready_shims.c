@@ -14,7 +14,12 @@
  *    process whose threads make their first calls at once, a lazy
  *    initialisation whose call site ran twice ran in two threads, whether
  *    or not ThreadSanitizer saw it (the interpreter's own locks inside the
- *    call order the threads for it).
+ *    call order the threads for it). There, the first calls at each making
+ *    site are held FTREADY_SHIM_HOLD_US microseconds after they return, so
+ *    that the other threads, released at the same barrier, reach the
+ *    unguarded check while the first is still inside the initialisation,
+ *    however loaded the machine (a delay injected at the window, not a
+ *    change of outcome: a guarded initialisation stays single).
  *
  * Plain C, no Python.h needed: the APIs are declared with opaque types. The
  * state is process-wide by nature (it observes the whole process), kept in
@@ -24,11 +29,13 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct _object PyObject;
 typedef intptr_t Py_ssize_t;
@@ -130,23 +137,50 @@ leave(void)
  * processes): elsewhere these calls are the hot path, and their sites would
  * fill the table the borrowed-reference sites need. */
 static atomic_int count_making_on = -1;
+static atomic_long hold_microseconds;
 
-/* A making call: counted at its site, nothing else. */
-static void
-count_making(uintptr_t address, const char *api)
+enum { HELD_CALLS_PER_SITE = 16 };
+
+static int
+making_counted(void)
 {
     int on = atomic_load_explicit(&count_making_on, memory_order_relaxed);
     if (on < 0) {
         const char *v = getenv("FTREADY_SHIM_COUNT_MAKING");
+        const char *h = getenv("FTREADY_SHIM_HOLD_US");
+        /* every thread that gets here stores the same values */
+        atomic_store(&hold_microseconds, h ? atol(h) : 0);
         on = v != NULL && v[0] == '1';
         atomic_store_explicit(&count_making_on, on, memory_order_relaxed);
     }
-    if (!on)
-        return;
+    return on;
+}
+
+/* A making call: counted at its site; returns whether the call, once made,
+ * is held (one of the site's first calls). */
+static int
+count_making(uintptr_t address, const char *api)
+{
+    if (!making_counted())
+        return 0;
     struct site *s = site_for(address, api);
-    if (s) {
-        atomic_store_explicit(&s->init, 1, memory_order_relaxed);
+    if (!s)
+        return 0;
+    atomic_store_explicit(&s->init, 1, memory_order_relaxed);
+    unsigned long n =
         atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
+    return n < HELD_CALLS_PER_SITE;
+}
+
+/* Keep the initialisation's window open after a counted call returns. */
+static void
+hold_window(void)
+{
+    long us = atomic_load_explicit(&hold_microseconds, memory_order_relaxed);
+    if (us <= 0)
+        return;
+    struct timespec t = {us / 1000000, (us % 1000000) * 1000};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
     }
 }
 
@@ -154,8 +188,11 @@ count_making(uintptr_t address, const char *api)
     type __real_##name params;                                                 \
     type __wrap_##name params                                                  \
     {                                                                          \
-        count_making(RETURN_ADDRESS(), #name);                                 \
-        return __real_##name args;                                             \
+        int held = count_making(RETURN_ADDRESS(), #name);                      \
+        type result = __real_##name args;                                      \
+        if (held)                                                              \
+            hold_window();                                                     \
+        return result;                                                         \
     }
 
 typedef struct PyModuleDef PyModuleDef;

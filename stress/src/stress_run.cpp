@@ -937,8 +937,11 @@ Child runChild(RunContext &run, nlohmann::json cfg, int eventFd, bool gilOff,
   RunObserver &observer = *child.observer;
   ProcessOptions opts;
   opts.env = childEnvironment(run.o, run.folder, tsanStem, gilOff, shimLog);
-  if (countMaking && run.o.shims)
+  if (countMaking && run.o.shims) {
     opts.env.push_back({"FTREADY_SHIM_COUNT_MAKING", "1"});
+    opts.env.push_back({"FTREADY_SHIM_HOLD_US",
+                        std::to_string(run.o.first_call_hold_microseconds)});
+  }
   opts.timeout_seconds = left + 2; // the hard budget, whatever runs
   opts.event_fd = eventFd;
   opts.on_event_line = [&observer](const std::string &l) {

@@ -48,6 +48,11 @@ struct StressOptions {
   // Fresh processes per lazily initialising callable (fewer when the
   // budget's share for them runs out).
   unsigned first_call_processes = 5;
+  // In those processes, the shims hold each making site's first calls this
+  // long after they return: the window of an unguarded initialisation
+  // stays open until the other threads reach its check, even on a loaded
+  // machine.
+  unsigned first_call_hold_microseconds = 5000;
   std::string tsan_suppressions; // CPython's own file, if any
   // Is this source file (absolute, as built) vendored code? A race inside it
   // is placed at the project's own caller. Empty: nothing is.
