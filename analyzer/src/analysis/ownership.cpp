@@ -7,7 +7,9 @@
 #include <clang/Basic/SourceManager.h>
 #include <clang/Lex/Lexer.h>
 
+#include <algorithm>
 #include <set>
+#include <utility>
 
 namespace ftready::analysis {
 
@@ -102,22 +104,38 @@ const std::set<std::string> kNonRetainingReaders = {
     "PySequence_Length",
     // checks that every key is a string; keeps nothing
     "PyArg_ValidateKeywordArguments",
+    // a critical section holds the object's lock until it ends, and keeps
+    // nothing after (the public API's functions have no body to follow)
+    "PyCriticalSection_Begin",
+    "PyCriticalSection2_Begin",
 };
 
-// Helpers are followed this many calls deep.
+// Values are followed this many steps deep (a helper's parameter, a local's
+// assignments, a maker's returns).
 constexpr int kMaxDepth = 4;
+// Whether a helper keeps its parameter is followed through this many
+// helpers at once (each such answer is kept, see paramKeptInWholeCall).
+constexpr unsigned kMaxOpenQuestions = 16;
 
 // Does `fn` (a definition) keep its parameter `index` in the call: no use
 // before offset `before` hands it to somebody who can keep it?
 bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
                        unsigned before, const TuModel &model, int depth);
 
+// What a function does with a parameter in the whole call: keeps it, keeps
+// it but returns it at the end (Py_NewRef), or hands it to somebody.
+using Kept = KeptParameters::Answer;
+Kept paramKeptInWholeCall(const clang::FunctionDecl *fn, unsigned index,
+                          const TuModel &model);
+
 bool storedInPrivateStruct(const clang::Expr *lhs, const TuModel &model,
                            int depth);
 
 // Does this use of the variable (or field) hand it to somebody who can keep
-// it?
-bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
+// it? With `returned`, a use that returns it from the function (ending the
+// call) is not counted, and is said there.
+bool publishes(const clang::Expr *use, const TuModel &model, int depth,
+               bool *returned = nullptr) {
   clang::ASTContext &ctx = model.context();
   clang::DynTypedNode parentNode = parentIgnoringCasts(use, ctx);
   const clang::Stmt *parent = parentNode.get<clang::Stmt>();
@@ -131,11 +149,11 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
   if (const auto *cond =
           llvm::dyn_cast<clang::AbstractConditionalOperator>(parent))
     if (cond->getCond()->IgnoreParenCasts() != use)
-      return publishes(cond, model, depth);
+      return publishes(cond, model, depth, returned);
   if (const auto *comma = llvm::dyn_cast<clang::BinaryOperator>(parent);
       comma && comma->getOpcode() == clang::BO_Comma &&
       comma->getRHS()->IgnoreParenCasts() == use)
-    return publishes(comma, model, depth);
+    return publishes(comma, model, depth, returned);
   if (const auto *call = llvm::dyn_cast<clang::CallExpr>(parent)) {
     const auto *callee = call->getDirectCallee();
     if (!callee)
@@ -148,14 +166,20 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
       return false;
     // A helper of this translation unit that keeps the argument in the call.
     const clang::FunctionDecl *def = callee->getDefinition();
-    if (!def || !def->getBody() || depth >= kMaxDepth)
+    if (!def || !def->getBody())
       return true;
-    for (unsigned i = 0; i < call->getNumArgs(); ++i)
-      if (call->getArg(i)->IgnoreParenCasts() == use &&
-          (i >= def->getNumParams() || // a variadic argument: not followed
-           !paramStaysPrivate(def, i, ~0u, model, depth + 1)))
+    bool comesBack = false; // the call's value is the argument
+    for (unsigned i = 0; i < call->getNumArgs(); ++i) {
+      if (call->getArg(i)->IgnoreParenCasts() != use)
+        continue;
+      if (i >= def->getNumParams()) // a variadic argument: not followed
         return true;
-    return false;
+      Kept kept = paramKeptInWholeCall(def, i, model);
+      if (kept == Kept::HandedOn)
+        return true;
+      comesBack |= kept == Kept::Returned;
+    }
+    return comesBack && publishes(call, model, depth, returned);
   }
   if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(parent)) {
     // Stored anywhere, even in another local (an alias we do not follow),
@@ -163,8 +187,11 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
     return bo->isAssignmentOp() && bo->getRHS()->IgnoreParenCasts() == use &&
            !storedInPrivateStruct(bo->getLHS(), model, depth);
   }
-  if (llvm::isa<clang::ReturnStmt>(parent))
-    return true;
+  if (llvm::isa<clang::ReturnStmt>(parent)) {
+    if (returned)
+      *returned = true;
+    return returned == nullptr;
+  }
   if (llvm::isa<clang::InitListExpr>(parent))
     return true;
   return false;
@@ -173,12 +200,48 @@ bool publishes(const clang::Expr *use, const TuModel &model, int depth) {
 bool returnsFreshObject(const clang::FunctionDecl *fn, const TuModel &model,
                         int depth);
 
+// The generic call APIs, whose first argument is the callable.
+const std::set<std::string> kCallApis = {
+    "PyObject_Call",         "PyObject_CallObject",
+    "PyObject_CallNoArgs",   "PyObject_CallOneArg",
+    "PyObject_CallFunction", "PyObject_CallFunctionObjArgs",
+    "PyObject_Vectorcall",   "PyObject_VectorcallDict",
+    "_PyObject_CallNoArgs",  "_PyObject_CallFunction_SizeT",
+    "_PyObject_Vectorcall",
+};
+
+// Is `e` (ignoring casts) a type object other than `type` itself: what
+// calling it makes is a new instance (deque_copy: Py_TYPE(deque) called
+// for a subclass's copy). A subclass whose __new__ hands back a shared
+// object would break this; such a type breaks every caller's assumption.
+bool isInstanceMakingType(const clang::Expr *e) {
+  e = e->IgnoreParenCasts();
+  clang::QualType t = e->getType();
+  if (!t->isPointerType())
+    return false;
+  const auto *record = t->getPointeeType()->getAsRecordDecl();
+  if (!record || record->getName() != "_typeobject")
+    return false;
+  // type(x) is x's type, not a new object.
+  const auto *addr = llvm::dyn_cast<clang::UnaryOperator>(e);
+  const auto *ref = addr && addr->getOpcode() == clang::UO_AddrOf
+                        ? llvm::dyn_cast<clang::DeclRefExpr>(
+                              addr->getSubExpr()->IgnoreParens())
+                        : nullptr;
+  return !ref || ref->getDecl()->getName() != "PyType_Type";
+}
+
 bool isFreshValue(const clang::Expr *e, const TuModel &model, int depth = 0) {
   clang::ASTContext &ctx = model.context();
   e = e->IgnoreParenCasts();
   if (e->isNullPointerConstant(ctx, clang::Expr::NPC_ValueDependentIsNull))
     return true;
   if (const auto *call = llvm::dyn_cast<clang::CallExpr>(e)) {
+    // Calling a type: a new instance of it.
+    if (const auto *callee = call->getDirectCallee();
+        callee && kCallApis.count(callee->getNameAsString()) &&
+        call->getNumArgs() > 0 && isInstanceMakingType(call->getArg(0)))
+      return true;
     // The module's own tp_new makes a new instance too, and so does any
     // function of this translation unit that returns only new objects.
     if (const auto *callee = call->getDirectCallee())
@@ -236,15 +299,18 @@ bool inLoopAround(const clang::Stmt *use, unsigned offset,
 }
 
 // Does some use of a variable, before `offset` or in a loop around it,
-// hand it on, or take its address?
+// hand it on, or take its address? Returning it ends the call: a return
+// earlier in the text is on another path than `offset`, and one at the end
+// hands it on only once the call is over (said in `returned`).
 bool handedOnBefore(const VariableUses &uses, unsigned offset,
-                    const TuModel &model, int depth) {
+                    const TuModel &model, int depth, bool *returned = nullptr) {
+  bool ignored = false;
   for (const auto *use : uses.uses) {
     if (addressTaken(use, model.context()))
       return true;
     if ((model.offsetOf(use->getBeginLoc()) < offset ||
          inLoopAround(use, offset, model)) &&
-        publishes(use, model, depth))
+        publishes(use, model, depth, returned ? returned : &ignored))
       return true;
   }
   return false;
@@ -554,14 +620,62 @@ bool returnsFreshObject(const clang::FunctionDecl *fn, const TuModel &model,
   return true;
 }
 
-bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
-                       unsigned before, const TuModel &model, int depth) {
-  if (!fn || !fn->getBody() || index >= fn->getNumParams() || depth > kMaxDepth)
-    return false;
+bool paramKeptUntil(const clang::FunctionDecl *fn, unsigned index,
+                    unsigned before, const TuModel &model, int depth,
+                    bool *returned = nullptr) {
   const VariableUses &uses = model.usesOf(fn->getParamDecl(index), fn);
   if (!uses.assigned.empty())
     return false; // an alias we do not follow
-  return !handedOnBefore(uses, before, model, depth);
+  return !handedOnBefore(uses, before, model, depth, returned);
+}
+
+// What `fn` does with its parameter `index` in the whole call. Helpers call
+// each other in cycles (deque_extend_impl -> deque_extend ->
+// deque_extend_impl) and are asked about again and again, so each answer is
+// kept, computed from depth 0 whoever asks. A question met again while it
+// is open is assumed kept: a cycle hands nothing on by itself, and every
+// other use still decides. An answer that leaned on such an assumption
+// about a question still open further out is not kept, since that question
+// may yet turn out handed on; "handed on" is certain either way.
+Kept paramKeptInWholeCall(const clang::FunctionDecl *fn, unsigned index,
+                          const TuModel &model) {
+  if (!fn || !fn->getBody() || index >= fn->getNumParams())
+    return Kept::HandedOn;
+  KeptParameters &memo = model.keptParameters();
+  auto key = std::make_pair(fn, index);
+  if (auto it = memo.answers.find(key); it != memo.answers.end()) {
+    if (it->second.answer != Kept::InProgress)
+      return it->second.answer;
+    memo.lowestAssumed = std::min(memo.lowestAssumed, it->second.position);
+    return Kept::Kept;
+  }
+  if (memo.open >= kMaxOpenQuestions)
+    return Kept::HandedOn;
+  unsigned position = memo.open++;
+  memo.answers[key] = {Kept::InProgress, position};
+  unsigned outer = std::exchange(memo.lowestAssumed, ~0u);
+  bool returned = false;
+  Kept answer = !paramKeptUntil(fn, index, ~0u, model, 0, &returned)
+                    ? Kept::HandedOn
+                : returned ? Kept::Returned
+                           : Kept::Kept;
+  unsigned assumed = memo.lowestAssumed;
+  memo.lowestAssumed = std::min(outer, assumed < position ? assumed : ~0u);
+  --memo.open;
+  if (answer == Kept::HandedOn || assumed >= position)
+    memo.answers[key] = {answer, position};
+  else
+    memo.answers.erase(key);
+  return answer;
+}
+
+bool paramStaysPrivate(const clang::FunctionDecl *fn, unsigned index,
+                       unsigned before, const TuModel &model, int depth) {
+  if (!fn || !fn->getBody() || index >= fn->getNumParams())
+    return false;
+  if (before == ~0u)
+    return paramKeptInWholeCall(fn, index, model) != Kept::HandedOn;
+  return depth <= kMaxDepth && paramKeptUntil(fn, index, before, model, depth);
 }
 
 } // namespace

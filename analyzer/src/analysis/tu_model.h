@@ -108,6 +108,23 @@ struct VariableUses {
   std::vector<const clang::Expr *> assigned;
 };
 
+// Answers to "does this function keep its parameter to itself in the
+// whole call, or return it at the end?" (ownership.cpp), one per
+// (definition, parameter index),
+// filled while helpers are followed. A question met again while it is being
+// answered (a cycle of calls) is assumed kept.
+struct KeptParameters {
+  enum class Answer { InProgress, Kept, Returned, HandedOn };
+  struct Entry {
+    Answer answer;
+    unsigned position; // how many questions were open when it was asked
+  };
+  std::map<std::pair<const clang::FunctionDecl *, unsigned>, Entry> answers;
+  unsigned open = 0;
+  // The outermost open question an answer in progress has assumed kept.
+  unsigned lowestAssumed = ~0u;
+};
+
 class TuModel {
 public:
   TuModel(clang::ASTContext &ctx, const MacroRecord &macros,
@@ -190,6 +207,10 @@ public:
   const VariableUses &usesOf(const clang::VarDecl *vd,
                              const clang::FunctionDecl *fn) const;
 
+  // Ownership's answers about parameters, kept for the unit's analysis like
+  // usesOf's index.
+  KeptParameters &keptParameters() const { return keptParameters_; }
+
   // Uses of the watched APIs inside `fn`, in source order.
   const std::vector<ApiUse> &apiUsesIn(const clang::FunctionDecl *fn) const;
 
@@ -237,6 +258,7 @@ private:
   mutable std::map<const clang::FunctionDecl *,
                    std::map<const clang::VarDecl *, VariableUses>>
       variableUses_;
+  mutable KeptParameters keptParameters_;
 };
 
 } // namespace ftready::analysis
