@@ -6,6 +6,7 @@
 #include <clang/AST/RecursiveASTVisitor.h>
 #include <clang/Basic/SourceManager.h>
 #include <clang/Lex/Lexer.h>
+#include <llvm/Support/Path.h>
 
 #include <algorithm>
 #include <set>
@@ -210,25 +211,64 @@ const std::set<std::string> kCallApis = {
     "_PyObject_Vectorcall",
 };
 
-// Is `e` (ignoring casts) a type object other than `type` itself: what
-// calling it makes is a new instance (deque_copy: Py_TYPE(deque) called
-// for a subclass's copy). A subclass whose __new__ hands back a shared
-// object would break this; such a type breaks every caller's assumption.
-bool isInstanceMakingType(const clang::Expr *e) {
+bool isPyTypeObjectPointer(clang::QualType t) {
+  const auto *record =
+      t->isPointerType() ? t->getPointeeType()->getAsRecordDecl() : nullptr;
+  return record && record->getName() == "_typeobject";
+}
+
+// Was `d` written by the module itself: not in a system header, and not in
+// the folder of Python's own headers (where PyObject's struct is)?
+bool isModulesOwn(const clang::Decl *d, clang::ASTContext &ctx) {
+  const auto &sm = ctx.getSourceManager();
+  clang::SourceLocation at = sm.getExpansionLoc(d->getLocation());
+  if (at.isInvalid() || sm.isInSystemHeader(at))
+    return false;
+  auto lookup = ctx.getTranslationUnitDecl()->lookup(
+      clang::DeclarationName(&ctx.Idents.get("_object")));
+  if (lookup.empty())
+    return true;
+  std::string pythonHeaders =
+      llvm::sys::path::parent_path(
+          sm.getFilename(sm.getExpansionLoc((*lookup.begin())->getLocation())))
+          .str() +
+      "/";
+  return sm.getFilename(at).str().rfind(pythonHeaders, 0) != 0;
+}
+
+// Is `e` (ignoring casts) one of the module's own types, whose call makes a
+// new instance: Py_TYPE(x) of an object struct of the module's own
+// (deque_copy: Py_TYPE(deque) called for a subclass's copy), a static type
+// object of the module, or a type kept in the module's state? Not Python's
+// own types (tuple(t), str(s) and friends can return their argument), nor
+// what cannot be told apart from a metaclass. A Python subclass whose
+// __new__ or __init__ hands the new object to others breaks this, as it
+// breaks CPython's own reasoning in deque_copy.
+bool isInstanceMakingType(const clang::Expr *e, clang::ASTContext &ctx) {
   e = e->IgnoreParenCasts();
-  clang::QualType t = e->getType();
-  if (!t->isPointerType())
+  if (!isPyTypeObjectPointer(e->getType()))
     return false;
-  const auto *record = t->getPointeeType()->getAsRecordDecl();
-  if (!record || record->getName() != "_typeobject")
-    return false;
-  // type(x) is x's type, not a new object.
-  const auto *addr = llvm::dyn_cast<clang::UnaryOperator>(e);
-  const auto *ref = addr && addr->getOpcode() == clang::UO_AddrOf
-                        ? llvm::dyn_cast<clang::DeclRefExpr>(
-                              addr->getSubExpr()->IgnoreParens())
-                        : nullptr;
-  return !ref || ref->getDecl()->getName() != "PyType_Type";
+  if (const auto *call = llvm::dyn_cast<clang::CallExpr>(e)) {
+    const auto *callee = call->getDirectCallee();
+    if (!callee || callee->getName() != "Py_TYPE" || call->getNumArgs() != 1)
+      return false;
+    clang::QualType of = call->getArg(0)->IgnoreParenCasts()->getType();
+    const auto *record =
+        of->isPointerType() ? of->getPointeeType()->getAsRecordDecl() : nullptr;
+    return record && isModulesOwn(record, ctx);
+  }
+  if (const auto *addr = llvm::dyn_cast<clang::UnaryOperator>(e)) {
+    const auto *ref =
+        llvm::dyn_cast<clang::DeclRefExpr>(addr->getSubExpr()->IgnoreParens());
+    return addr->getOpcode() == clang::UO_AddrOf && ref &&
+           llvm::isa<clang::VarDecl>(ref->getDecl()) &&
+           isModulesOwn(ref->getDecl(), ctx);
+  }
+  if (const auto *member = llvm::dyn_cast<clang::MemberExpr>(e)) {
+    const auto *field = member->getMemberDecl();
+    return isModulesOwn(field, ctx);
+  }
+  return false;
 }
 
 bool isFreshValue(const clang::Expr *e, const TuModel &model, int depth = 0) {
@@ -240,7 +280,7 @@ bool isFreshValue(const clang::Expr *e, const TuModel &model, int depth = 0) {
     // Calling a type: a new instance of it.
     if (const auto *callee = call->getDirectCallee();
         callee && kCallApis.count(callee->getNameAsString()) &&
-        call->getNumArgs() > 0 && isInstanceMakingType(call->getArg(0)))
+        call->getNumArgs() > 0 && isInstanceMakingType(call->getArg(0), ctx))
       return true;
     // The module's own tp_new makes a new instance too, and so does any
     // function of this translation unit that returns only new objects.
@@ -632,11 +672,27 @@ bool paramKeptUntil(const clang::FunctionDecl *fn, unsigned index,
 // What `fn` does with its parameter `index` in the whole call. Helpers call
 // each other in cycles (deque_extend_impl -> deque_extend ->
 // deque_extend_impl) and are asked about again and again, so each answer is
-// kept, computed from depth 0 whoever asks. A question met again while it
-// is open is assumed kept: a cycle hands nothing on by itself, and every
-// other use still decides. An answer that leaned on such an assumption
-// about a question still open further out is not kept, since that question
-// may yet turn out handed on; "handed on" is certain either way.
+// kept, computed from depth 0 whoever asks.
+//
+// A question met again while it is open is first assumed kept: a cycle
+// hands nothing on by itself, and every other use still decides. If the
+// answer then comes out "returned" after somebody leaned on that
+// assumption, the value of the cycle's call is the parameter after all, so
+// it is answered again with "returned" assumed, which follows that value
+// (`registry = settle(v, n - 1); ... return v;`).
+//
+// An answer that leaned on an assumption about a question still open
+// further out is not kept, since that question may yet turn out handed on;
+// nor is one cut short by the bound on open questions. "Handed on" from a
+// whole computation is certain either way.
+Kept answerWholeCall(const clang::FunctionDecl *fn, unsigned index,
+                     const TuModel &model) {
+  bool returned = false;
+  if (!paramKeptUntil(fn, index, ~0u, model, 0, &returned))
+    return Kept::HandedOn;
+  return returned ? Kept::Returned : Kept::Kept;
+}
+
 Kept paramKeptInWholeCall(const clang::FunctionDecl *fn, unsigned index,
                           const TuModel &model) {
   if (!fn || !fn->getBody() || index >= fn->getNumParams())
@@ -647,23 +703,39 @@ Kept paramKeptInWholeCall(const clang::FunctionDecl *fn, unsigned index,
     if (it->second.answer != Kept::InProgress)
       return it->second.answer;
     memo.lowestAssumed = std::min(memo.lowestAssumed, it->second.position);
-    return Kept::Kept;
+    it->second.leanedOn = true;
+    return it->second.assumed;
   }
-  if (memo.open >= kMaxOpenQuestions)
+  if (memo.open >= kMaxOpenQuestions) {
+    memo.truncated = true;
     return Kept::HandedOn;
+  }
   unsigned position = memo.open++;
-  memo.answers[key] = {Kept::InProgress, position};
-  unsigned outer = std::exchange(memo.lowestAssumed, ~0u);
-  bool returned = false;
-  Kept answer = !paramKeptUntil(fn, index, ~0u, model, 0, &returned)
-                    ? Kept::HandedOn
-                : returned ? Kept::Returned
-                           : Kept::Kept;
-  unsigned assumed = memo.lowestAssumed;
-  memo.lowestAssumed = std::min(outer, assumed < position ? assumed : ~0u);
+  unsigned outer = memo.lowestAssumed;
+  bool outerTruncated = memo.truncated;
+  Kept assumed = Kept::Kept;
+  Kept answer;
+  unsigned lowest;
+  bool truncated;
+  for (;;) {
+    memo.answers[key] = {Kept::InProgress, position, assumed, false};
+    memo.lowestAssumed = ~0u;
+    memo.truncated = false;
+    answer = answerWholeCall(fn, index, model);
+    lowest = memo.lowestAssumed;
+    truncated = memo.truncated;
+    bool leaned = memo.answers[key].leanedOn;
+    if (!(leaned && assumed == Kept::Kept && answer == Kept::Returned))
+      break;
+    assumed = Kept::Returned; // once: "returned" is the weaker assumption
+  }
+  memo.lowestAssumed = std::min(outer, lowest < position ? lowest : ~0u);
+  memo.truncated = outerTruncated || truncated;
   --memo.open;
-  if (answer == Kept::HandedOn || assumed >= position)
-    memo.answers[key] = {answer, position};
+  bool certain =
+      answer == Kept::HandedOn ? !truncated : lowest >= position && !truncated;
+  if (certain)
+    memo.answers[key] = {answer, position, assumed, false};
   else
     memo.answers.erase(key);
   return answer;

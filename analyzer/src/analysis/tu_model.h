@@ -112,17 +112,21 @@ struct VariableUses {
 // whole call, or return it at the end?" (ownership.cpp), one per
 // (definition, parameter index),
 // filled while helpers are followed. A question met again while it is being
-// answered (a cycle of calls) is assumed kept.
+// answered (a cycle of calls) is assumed kept, or returned (see there).
 struct KeptParameters {
   enum class Answer { InProgress, Kept, Returned, HandedOn };
   struct Entry {
     Answer answer;
     unsigned position; // how many questions were open when it was asked
+    Answer assumed;    // while open: what a question met again is told
+    bool leanedOn;     // while open: somebody was told it
   };
   std::map<std::pair<const clang::FunctionDecl *, unsigned>, Entry> answers;
   unsigned open = 0;
-  // The outermost open question an answer in progress has assumed kept.
+  // The outermost open question an answer in progress has leaned on.
   unsigned lowestAssumed = ~0u;
+  // An answer in progress was cut short by the bound on open questions.
+  bool truncated = false;
 };
 
 class TuModel {

@@ -251,6 +251,69 @@ Vec_kept_aside(Vec *self, PyObject *unused)
     return (PyObject *)v;
 }
 
+/* ---- Py_TYPE of any object: its call can return a shared one ---- */
+
+static Vec *
+clone_any(PyObject *original)
+{
+    /* type(x)(x) is x itself for a tuple or a str */
+    PyObject *made =
+        PyObject_CallOneArg((PyObject *)Py_TYPE(original), original);
+    if (made != NULL && !PyObject_TypeCheck(made, &VecType)) {
+        Py_DECREF(made);
+        return NULL;
+    }
+    return (Vec *)made;
+}
+
+static void
+thin(Vec *v)
+{
+    v->shift -= 2; // CHECK-MESSAGES: :5: warning: FT007 in thin: 'thin' reads then writes v->shift with no critical section on 'v': two threads sharing the object can interleave and corrupt it
+    // CHECK-EVIDENCE: reached with no lock from Vec_clone_any_thinner (line 282), which passes 'v'
+}
+
+static PyObject *
+Vec_clone_any_thinner(Vec *self, PyObject *arg)
+{
+    Vec *v = clone_any(arg);
+    if (v == NULL)
+        return NULL;
+    thin(v);
+    return (PyObject *)v;
+}
+
+/* ---- a cycle whose value is the object, stored away ---- */
+
+static PyObject *registry;
+
+static Vec *
+settle(Vec *v, int n)
+{
+    if (n == 0)
+        return v;
+    registry = (PyObject *)settle(v, n - 1); /* v itself */
+    return NULL;
+}
+
+static void
+tick(Vec *v)
+{
+    v->count++; // CHECK-MESSAGES: :5: warning: FT007 in tick: 'tick' reads then writes v->count with no critical section on 'v': two threads sharing the object can interleave and corrupt it
+    // CHECK-EVIDENCE: reached with no lock from Vec_settled (line 313), which passes 'v'
+}
+
+static PyObject *
+Vec_settled(Vec *self, PyObject *unused)
+{
+    Vec *v = new_vec(0);
+    if (v == NULL)
+        return NULL;
+    settle(v, 1);
+    tick(v);
+    return (PyObject *)v;
+}
+
 static PyMethodDef Vec_methods[] = {
     {"append", (PyCFunction)Vec_append, METH_NOARGS, NULL},
     {"fresh", (PyCFunction)Vec_fresh, METH_NOARGS, NULL},
@@ -262,6 +325,8 @@ static PyMethodDef Vec_methods[] = {
     {"filled", (PyCFunction)Vec_filled, METH_NOARGS, NULL},
     {"fill", (PyCFunction)vec_fill_locked, METH_O, NULL},
     {"kept_aside", (PyCFunction)Vec_kept_aside, METH_NOARGS, NULL},
+    {"clone_any_thinner", (PyCFunction)Vec_clone_any_thinner, METH_O, NULL},
+    {"settled", (PyCFunction)Vec_settled, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
