@@ -141,19 +141,27 @@ static atomic_long hold_microseconds;
 
 enum { HELD_CALLS_PER_SITE = 16 };
 
+enum { MAX_HOLD_MICROSECONDS = 100000 };
+
+/* Read once when the extension is loaded, before its threads exist. */
+__attribute__((constructor)) static void
+read_making_settings(void)
+{
+    const char *v = getenv("FTREADY_SHIM_COUNT_MAKING");
+    const char *h = getenv("FTREADY_SHIM_HOLD_US");
+    long us = h ? strtol(h, NULL, 10) : 0;
+    if (us < 0)
+        us = 0;
+    if (us > MAX_HOLD_MICROSECONDS)
+        us = MAX_HOLD_MICROSECONDS;
+    atomic_store(&hold_microseconds, us);
+    atomic_store(&count_making_on, v != NULL && v[0] == '1');
+}
+
 static int
 making_counted(void)
 {
-    int on = atomic_load_explicit(&count_making_on, memory_order_relaxed);
-    if (on < 0) {
-        const char *v = getenv("FTREADY_SHIM_COUNT_MAKING");
-        const char *h = getenv("FTREADY_SHIM_HOLD_US");
-        /* every thread that gets here stores the same values */
-        atomic_store(&hold_microseconds, h ? atol(h) : 0);
-        on = v != NULL && v[0] == '1';
-        atomic_store_explicit(&count_making_on, on, memory_order_relaxed);
-    }
-    return on;
+    return atomic_load(&count_making_on) > 0;
 }
 
 /* A making call: counted at its site; returns whether the call, once made,
@@ -179,9 +187,11 @@ hold_window(void)
     long us = atomic_load_explicit(&hold_microseconds, memory_order_relaxed);
     if (us <= 0)
         return;
+    int saved = errno; /* the real call's */
     struct timespec t = {us / 1000000, (us % 1000000) * 1000};
     while (nanosleep(&t, &t) != 0 && errno == EINTR) {
     }
+    errno = saved;
 }
 
 #define WRAP_MAKING(type, name, params, args)                                  \

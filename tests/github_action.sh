@@ -29,7 +29,7 @@ step() { # name env... -- : runs one step with GitHub's files
     >"$work/$name.log" 2>&1
 }
 
-step check-fixed INPUT_PATH="$ROOT/corpus/cache_fixed" INPUT_BUDGET=10s \
+step check-fixed INPUT_PATH="$ROOT/corpus/cache_fixed" INPUT_BUDGET=20s \
   INPUT_REPORT_DIR="$work/report" INPUT_FAIL_ON=warning
 rc=$?
 [ "$rc" -eq 0 ] || fail "the check step itself failed ($rc): $(tail "$work/check-fixed.log")"

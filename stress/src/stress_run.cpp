@@ -924,7 +924,7 @@ nlohmann::json childConfig(const RunContext &run, double left,
 // Runs the driver once with `cfg`, its events and logs read as they come.
 Child runChild(RunContext &run, nlohmann::json cfg, int eventFd, bool gilOff,
                double left, const std::string &shimLog,
-               bool countMaking = false) {
+               bool countMaking = false, bool hold = false) {
   std::error_code ec;
   fs::remove(run.folder.path("dump.txt"), ec);
   fs::remove(run.folder.path("crash.txt"), ec);
@@ -937,11 +937,14 @@ Child runChild(RunContext &run, nlohmann::json cfg, int eventFd, bool gilOff,
   RunObserver &observer = *child.observer;
   ProcessOptions opts;
   opts.env = childEnvironment(run.o, run.folder, tsanStem, gilOff, shimLog);
-  if (countMaking && run.o.shims) {
-    opts.env.push_back({"FTREADY_SHIM_COUNT_MAKING", "1"});
-    opts.env.push_back({"FTREADY_SHIM_HOLD_US",
-                        std::to_string(run.o.first_call_hold_microseconds)});
-  }
+  // Counting in first-call processes; holding only where several threads
+  // make their first calls (not in the control), and nowhere else even if
+  // the user's environment says so.
+  opts.env.push_back(
+      {"FTREADY_SHIM_COUNT_MAKING", countMaking && run.o.shims ? "1" : "0"});
+  opts.env.push_back(
+      {"FTREADY_SHIM_HOLD_US",
+       std::to_string(hold ? run.o.first_call_hold_microseconds : 0)});
   opts.timeout_seconds = left + 2; // the hard budget, whatever runs
   opts.event_fd = eventFd;
   opts.on_event_line = [&observer](const std::string &l) {
@@ -1101,7 +1104,7 @@ FirstCallRun firstCallProcess(RunContext &run, const CallableLazyInit &lazy,
       {"target", lazy.callable}, {"picks", picks}, {"control", control}};
   std::string log = run.folder.path(
       "shims-first-" + std::to_string(run.children + 1) + ".jsonl");
-  Child child = runChild(run, cfg, eventFd, true, left, log, true);
+  Child child = runChild(run, cfg, eventFd, true, left, log, true, !control);
   if (child.result.interrupted) {
     run.summary.interrupted = true;
     return out;
