@@ -194,10 +194,6 @@ struct LockEvent {
   bool criticalSection;
   std::string owner; // see LockExtent
   bool ownerIsObject = false;
-  // An unlock in a block that then leaves the function ({ unlock(m);
-  // return NULL; }): where that block ends, after which the code that did
-  // not take the early exit still holds the lock. 0: any other unlock.
-  unsigned exitBlockEnd = 0;
 };
 
 namespace {
@@ -574,39 +570,7 @@ private:
       ev.objects.push_back(ev.key);
     if (!api.criticalSection)
       std::tie(ev.owner, ev.ownerIsObject) = ownerOfMutex(call->getArg(0));
-    if (!api.lock)
-      ev.exitBlockEnd = earlyExitBlockEnd(call);
     lockEvents_[current_->getCanonicalDecl()].push_back(std::move(ev));
-  }
-
-  // The end of the block holding `call` when a return or goto follows it
-  // there (the error path of zlib's `ENTER_ZLIB(self); if (...) {
-  // LEAVE_ZLIB(self); return NULL; }`); 0 otherwise, or at the function's
-  // own top level.
-  unsigned earlyExitBlockEnd(const clang::CallExpr *call) {
-    const clang::Stmt *child = call;
-    for (auto parents = ctx_.getParents(*call); !parents.empty();
-         parents = ctx_.getParents(parents[0])) {
-      const auto *s = parents[0].get<clang::Stmt>();
-      if (!s)
-        return 0;
-      const auto *block = llvm::dyn_cast<clang::CompoundStmt>(s);
-      if (!block) {
-        child = s;
-        continue;
-      }
-      if (block == current_->getBody())
-        return 0;
-      bool after = false;
-      for (const clang::Stmt *st : block->body()) {
-        after |= st == child;
-        if (after && (llvm::isa<clang::ReturnStmt>(st) ||
-                      llvm::isa<clang::GotoStmt>(st)))
-          return m_.offsetOf(block->getEndLoc());
-      }
-      return 0;
-    }
-    return 0;
   }
 
   unsigned bodyEnd(const clang::FunctionDecl *fn) const {
@@ -632,39 +596,13 @@ private:
       ext.objects = events[i].objects;
       ext.owner = events[i].owner;
       ext.ownerIsObject = events[i].ownerIsObject;
-      // An early exit's unlock leaves a hole, from itself to the end of its
-      // block; the next other unlock ends the extent.
-      std::vector<std::pair<unsigned, unsigned>> holes;
-      for (size_t j = i + 1; j < events.size(); ++j) {
-        if (events[j].lock || events[j].key != events[i].key)
-          continue;
-        if (events[j].exitBlockEnd == 0) {
+      for (size_t j = i + 1; j < events.size(); ++j)
+        if (!events[j].lock && events[j].key == events[i].key) {
           ext.end = events[j].offset;
           break;
         }
-        holes.push_back({events[j].offset, events[j].exitBlockEnd});
-      }
-      addExtentAround(fn, std::move(ext), holes);
-    }
-  }
-
-  // `ext` as pieces that leave out `holes` (in file order).
-  void
-  addExtentAround(const clang::FunctionDecl *fn, LockExtent ext,
-                  const std::vector<std::pair<unsigned, unsigned>> &holes) {
-    unsigned end = ext.end;
-    for (const auto &[from, to] : holes) {
-      if (from >= end)
-        break;
-      if (from > ext.begin) {
-        LockExtent piece = ext;
-        piece.end = from;
-        m_.extents_[fn].push_back(std::move(piece));
-      }
-      ext.begin = std::max(ext.begin, to);
-    }
-    if (ext.begin <= end)
       m_.extents_[fn].push_back(std::move(ext));
+    }
   }
 
   void pairCriticalSectionMarks(const clang::FunctionDecl *fn,

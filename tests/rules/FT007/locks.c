@@ -53,21 +53,6 @@ node_absorb_by_helper(PyObject *op, PyObject *arg)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-node_step_or_back(PyObject *op, PyObject *arg)
-{
-    Node *self = (Node *)op;
-    PyMutex_Lock(&self->mutex);
-    if (arg == Py_None) {
-        PyMutex_Unlock(&self->mutex);
-        self->pos = self->pos - 1; // CHECK-MESSAGES: :9: warning: FT007 in node_step_or_back: 'node_step_or_back' reads then writes self->pos with no critical section on 'self': two threads sharing the object can interleave and corrupt it
-        Py_RETURN_NONE;
-    }
-    self->pos = self->pos + 1; /* the early exit's unlock does not reach here */
-    PyMutex_Unlock(&self->mutex);
-    Py_RETURN_NONE;
-}
-
 /* ---- not hazards ---- */
 
 static PyObject *
@@ -102,20 +87,6 @@ node_merge(PyObject *op, PyObject *arg)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-node_take(PyObject *op, PyObject *unused)
-{
-    Node *self = (Node *)op;
-    PyMutex_Lock(&self->mutex);
-    if (self->size == 0) {
-        PyMutex_Unlock(&self->mutex); /* the error path leaves */
-        return PyLong_FromLong(-1);
-    }
-    self->size = self->size - 1; /* still under the lock */
-    PyMutex_Unlock(&self->mutex);
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef node_methods[] = {
     {"absorb", node_absorb, METH_O, NULL},
     {"follow", node_follow, METH_O, NULL},
@@ -123,8 +94,6 @@ static PyMethodDef node_methods[] = {
     {"bump", node_bump, METH_NOARGS, NULL},
     {"register", node_register, METH_NOARGS, NULL},
     {"merge", node_merge, METH_O, NULL},
-    {"step_or_back", node_step_or_back, METH_O, NULL},
-    {"take", node_take, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
