@@ -112,4 +112,15 @@ const clang::Stmt *parentStmtIgnoringCasts(const clang::Stmt *s,
   return parentIgnoringCasts(s, ctx).get<clang::Stmt>();
 }
 
+bool insideMacro(clang::SourceLocation loc, const char *name,
+                 const clang::ASTContext &ctx) {
+  const auto &sm = ctx.getSourceManager();
+  for (int i = 0; loc.isMacroID() && i < 16; ++i) {
+    if (clang::Lexer::getImmediateMacroName(loc, sm, ctx.getLangOpts()) == name)
+      return true;
+    loc = sm.getImmediateMacroCallerLoc(loc);
+  }
+  return false;
+}
+
 } // namespace ftready::analysis

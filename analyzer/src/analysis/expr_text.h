@@ -34,4 +34,9 @@ clang::DynTypedNode parentIgnoringCasts(const clang::Stmt *s,
 const clang::Stmt *parentStmtIgnoringCasts(const clang::Stmt *s,
                                            clang::ASTContext &ctx);
 
+// Is `loc` inside an expansion of the macro `name` (followed through at
+// most 16 macros)?
+bool insideMacro(clang::SourceLocation loc, const char *name,
+                 const clang::ASTContext &ctx);
+
 } // namespace ftready::analysis

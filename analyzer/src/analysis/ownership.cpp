@@ -1,6 +1,7 @@
 #include "ownership.h"
 
 #include "expr_text.h"
+#include "struct_scope.h"
 
 #include <clang/AST/ParentMapContext.h>
 #include <clang/AST/RecursiveASTVisitor.h>
@@ -296,18 +297,6 @@ bool isFreshValue(const clang::Expr *e, const TuModel &model, int depth = 0) {
   return false;
 }
 
-// Is `loc` inside an expansion of the macro `name`?
-bool insideMacro(clang::SourceLocation loc, const char *name,
-                 const clang::ASTContext &ctx) {
-  const auto &sm = ctx.getSourceManager();
-  for (int i = 0; loc.isMacroID() && i < 16; ++i) {
-    if (clang::Lexer::getImmediateMacroName(loc, sm, ctx.getLangOpts()) == name)
-      return true;
-    loc = sm.getImmediateMacroCallerLoc(loc);
-  }
-  return false;
-}
-
 // A variable whose address is taken (PyArg_ParseTuple(args, "O", &o),
 // Py_SETREF(o, ...)) can receive anything: its assignments do not say what
 // it holds. Py_CLEAR's own &o only stores NULL.
@@ -356,143 +345,9 @@ bool handedOnBefore(const VariableUses &uses, unsigned offset,
   return false;
 }
 
-// The address of a field taken (&b.list, &p->inner): something may store
-// through it. Py_CLEAR's own &field only stores NULL.
-bool fieldAddressTaken(const clang::MemberExpr *member,
-                       clang::ASTContext &ctx) {
-  const auto *addr = llvm::dyn_cast_or_null<clang::UnaryOperator>(
-      parentStmtIgnoringCasts(member, ctx));
-  return addr && addr->getOpcode() == clang::UO_AddrOf &&
-         !insideMacro(addr->getBeginLoc(), "Py_CLEAR", ctx);
-}
-
 // An initialiser that puts nothing shared in the struct: pointers NULL or
 // fresh, anything else a plain value.
 bool isFreshInitialiser(const clang::Expr *init, const TuModel &model);
-
-// Is the struct pointer `fn`'s parameter `index` used only to reach fields,
-// compared, or passed on to helpers of this TU that do the same? Then the
-// struct it points to is not kept anywhere by this call.
-bool pointerStaysInCall(const clang::FunctionDecl *fn, unsigned index,
-                        const TuModel &model, int depth) {
-  const clang::FunctionDecl *def = fn ? fn->getDefinition() : nullptr;
-  if (!def || !def->getBody() || index >= def->getNumParams() ||
-      depth > kMaxDepth)
-    return false;
-  const clang::ParmVarDecl *param = def->getParamDecl(index);
-  const VariableUses &uses = model.usesOf(param, def);
-  if (!uses.assigned.empty())
-    return false;
-  clang::ASTContext &ctx = model.context();
-  for (const auto *use : uses.uses) {
-    const clang::Stmt *parent = parentStmtIgnoringCasts(use, ctx);
-    if (const auto *me = llvm::dyn_cast_or_null<clang::MemberExpr>(parent)) {
-      if (me->getBase()->IgnoreParenCasts() == use &&
-          !fieldAddressTaken(me, ctx))
-        continue;
-      return false;
-    }
-    if (const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(parent))
-      if (bo->isEqualityOp())
-        continue;
-    const auto *call = llvm::dyn_cast_or_null<clang::CallExpr>(parent);
-    if (!call || !call->getDirectCallee())
-      return false;
-    const clang::FunctionDecl *callee = call->getDirectCallee();
-    for (unsigned i = 0; i < call->getNumArgs(); ++i) {
-      if (call->getArg(i)->IgnoreParenCasts() != use)
-        continue;
-      bool self =
-          callee->getCanonicalDecl() == def->getCanonicalDecl() && i == index;
-      if (!self && !pointerStaysInCall(callee, i, model, depth + 1))
-        return false;
-    }
-  }
-  return true;
-}
-
-bool isRecord(clang::QualType t) { return t->getAsRecordDecl() != nullptr; }
-
-bool isPointerToRecord(clang::QualType t) {
-  return t->isPointerType() && isRecord(t->getPointeeType());
-}
-
-// Is the local struct `var` of `fn` reached only through its own fields,
-// its address handed only to helpers that keep it in the call?
-bool localStructStaysInCall(const clang::VarDecl *var,
-                            const clang::FunctionDecl *fn, const TuModel &model,
-                            int depth) {
-  if (!var || !fn || !fn->getBody() || !var->hasLocalStorage() ||
-      llvm::isa<clang::ParmVarDecl>(var) || !isRecord(var->getType()) ||
-      depth > kMaxDepth)
-    return false;
-  if (var->hasInit() && !isFreshInitialiser(var->getInit(), model))
-    return false; // Buffer b = *other; Buffer b = {.list = self->cache};
-  const VariableUses &uses = model.usesOf(var, fn);
-  clang::ASTContext &ctx = model.context();
-  for (const auto *use : uses.uses) {
-    const clang::Stmt *parent = parentStmtIgnoringCasts(use, ctx);
-    if (const auto *me = llvm::dyn_cast_or_null<clang::MemberExpr>(parent)) {
-      if (fieldAddressTaken(me, ctx))
-        return false; // PyArg_ParseTuple(args, "O", &b.list)
-      continue;       // buffer.list
-    }
-    if (llvm::isa_and_nonnull<clang::UnaryExprOrTypeTraitExpr>(parent))
-      continue; // sizeof buffer
-    const auto *addr = llvm::dyn_cast_or_null<clang::UnaryOperator>(parent);
-    if (!addr || addr->getOpcode() != clang::UO_AddrOf)
-      return false;
-    const auto *call = llvm::dyn_cast_or_null<clang::CallExpr>(
-        parentStmtIgnoringCasts(addr, ctx));
-    if (!call || !call->getDirectCallee())
-      return false;
-    std::string name = call->getDirectCallee()->getNameAsString();
-    if (name == "memset")
-      continue;
-    for (unsigned i = 0; i < call->getNumArgs(); ++i)
-      if (call->getArg(i)->IgnoreParenCasts() == addr &&
-          !pointerStaysInCall(call->getDirectCallee(), i, model, depth + 1))
-        return false;
-  }
-  return true;
-}
-
-// Is the struct pointer parameter `param` of helper `fn` always the address
-// of a struct that stays in its caller's call (or the caller's own such
-// parameter)? Not for functions Python or a table can call.
-bool parameterIsPrivateStruct(const clang::ParmVarDecl *param,
-                              const clang::FunctionDecl *fn,
-                              const TuModel &model, int depth) {
-  // Every caller must be in view: a function other files can call is not.
-  if (!param || !fn || !isPointerToRecord(param->getType()) ||
-      depth > kMaxDepth || fn->isExternallyVisible() ||
-      model.roleOf(fn) != Role::None || model.isAddressTaken(fn))
-    return false;
-  unsigned index = param->getFunctionScopeIndex();
-  const std::vector<const CallSite *> &sites = model.callsOf(fn);
-  if (sites.empty())
-    return false;
-  for (const CallSite *site : sites) {
-    const clang::FunctionDecl *caller =
-        site->caller ? site->caller->getDefinition() : nullptr;
-    if (!caller || index >= site->argExprs.size())
-      return false;
-    const clang::Expr *arg = site->argExprs[index]->IgnoreParenCasts();
-    if (const auto *addr = llvm::dyn_cast<clang::UnaryOperator>(arg);
-        addr && addr->getOpcode() == clang::UO_AddrOf) {
-      if (!localStructStaysInCall(referencedVar(addr->getSubExpr()), caller,
-                                  model, depth + 1))
-        return false;
-      continue;
-    }
-    const auto *forwarded =
-        llvm::dyn_cast_or_null<clang::ParmVarDecl>(referencedVar(arg));
-    if (!forwarded ||
-        !parameterIsPrivateStruct(forwarded, caller, model, depth + 1))
-      return false;
-  }
-  return true;
-}
 
 // The function whose body holds `s`.
 const clang::FunctionDecl *enclosingFunction(const clang::Stmt *s,
@@ -504,28 +359,31 @@ const clang::FunctionDecl *enclosingFunction(const clang::Stmt *s,
   return nullptr;
 }
 
-// Is `lhs` a field of a struct that stays in the call (a local, or a
-// helper's pointer to a caller's local: regex's `args.pattern = pattern`),
-// whose field no access anywhere in the file hands on? Then a value stored
-// there is still the call's own.
+// Is `member` a field of a struct that stays in the call: a local, or a
+// helper's pointer to a caller's local (struct_scope.h)?
+bool inPrivateStruct(const clang::MemberExpr *member, const TuModel &model) {
+  const clang::VarDecl *base = referencedVar(member->getBase());
+  if (!base)
+    return false;
+  if (member->isArrow())
+    return parameterIsPrivateStruct(llvm::dyn_cast<clang::ParmVarDecl>(base),
+                                    model);
+  return !llvm::isa<clang::ParmVarDecl>(base) &&
+         localStructStaysInCall(base, model);
+}
+
+// Is `lhs` a field of a struct that stays in the call (regex's
+// `args.pattern = pattern`), whose field no access anywhere in the file
+// hands on? Then a value stored there is still the call's own.
 bool storedInPrivateStruct(const clang::Expr *lhs, const TuModel &model,
                            int depth) {
   clang::ASTContext &ctx = model.context();
   const auto *member =
       llvm::dyn_cast<clang::MemberExpr>(lhs->IgnoreParenCasts());
-  if (!member || depth > kMaxDepth)
+  if (!member || depth > kMaxDepth || !inPrivateStruct(member, model))
     return false;
   const auto *field = llvm::dyn_cast<clang::FieldDecl>(member->getMemberDecl());
-  const clang::VarDecl *base = referencedVar(member->getBase());
-  const clang::FunctionDecl *fn = enclosingFunction(member, ctx);
-  if (!field || !base || !fn)
-    return false;
-  const auto *param = llvm::dyn_cast<clang::ParmVarDecl>(base);
-  bool stays =
-      member->isArrow()
-          ? param && parameterIsPrivateStruct(param, fn, model, depth + 1)
-          : localStructStaysInCall(base, fn, model, depth + 1);
-  if (!stays)
+  if (!field)
     return false;
   for (const auto *access : model.accessesOf(field)) {
     const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(
@@ -562,41 +420,76 @@ bool isFreshInitialiser(const clang::Expr *init, const TuModel &model) {
   return true;
 }
 
+// A value stored into `field` in `fn` that nobody else holds for the
+// whole call: a fresh object, a local or parameter holding one
+// (`args.pattern = pattern`), or the same field of another private struct.
+bool isFreshFieldValue(const clang::Expr *value, const clang::FieldDecl *field,
+                       const clang::FunctionDecl *fn, const TuModel &model,
+                       int depth) {
+  if (isFreshValue(value, model, depth))
+    return true;
+  if (const auto *member =
+          llvm::dyn_cast<clang::MemberExpr>(value->IgnoreParenCasts()))
+    return member->getMemberDecl() == field && inPrivateStruct(member, model);
+  const clang::VarDecl *vd = referencedVar(value);
+  if (const auto *param = llvm::dyn_cast_or_null<clang::ParmVarDecl>(vd))
+    return parameterHoldsFreshObject(param, fn, ~0u, model, depth + 1);
+  return isPrivateLocal(vd, fn, ~0u, model, depth + 1);
+}
+
+// Does a local struct that stays in its call start from, and get only,
+// values that put nothing shared in it: an initialiser of NULL or fresh
+// pointers, or a copy of another such struct (`subargs = *args`)?
+bool startsPrivate(const clang::VarDecl *local, const TuModel &model) {
+  const clang::FunctionDecl *fn = llvm::dyn_cast_or_null<clang::FunctionDecl>(
+      local->getParentFunctionOrMethod());
+  if (local->hasInit() && !isFreshInitialiser(local->getInit(), model) &&
+      !isPrivateStructValue(local->getInit(), model))
+    return false;
+  for (const clang::Expr *value : model.usesOf(local, fn).assigned)
+    if (!isPrivateStructValue(value, model))
+      return false;
+  return true;
+}
+
 // Does every store into `field`, anywhere in the TU, put a fresh object in
-// it, and does no access hand the object on?
+// it, does every private struct of its type start without a shared one,
+// and does no access hand the object on?
 bool fieldHoldsOnlyFreshObjects(const clang::FieldDecl *field,
-                                const TuModel &model) {
+                                const TuModel &model, int depth) {
   clang::ASTContext &ctx = model.context();
+  if (depth > kMaxDepth)
+    return false;
   bool stored = false;
   for (const auto *access : model.accessesOf(field)) {
     const clang::Stmt *parent = parentStmtIgnoringCasts(access, ctx);
     if (const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(parent);
         bo && bo->getOpcode() == clang::BO_Assign &&
         bo->getLHS()->IgnoreParenCasts() == access) {
-      if (!isFreshValue(bo->getRHS(), model))
+      if (!isFreshFieldValue(bo->getRHS(), field,
+                             enclosingFunction(access, ctx), model, depth))
         return false;
       stored = true;
       continue;
     }
     // &b.list handed to PyArg_ParseTuple or Py_SETREF stores anything.
-    if (fieldAddressTaken(access, ctx) || publishes(access, model, 0))
+    if (fieldAddressTaken(access, ctx) || publishes(access, model, depth))
       return false;
   }
+  for (const clang::VarDecl *local : stayingLocalsOf(field->getParent(), model))
+    if (!startsPrivate(local, model))
+      return false;
   return stored;
 }
 
 // buffer->list / buffer.list, where the struct stays in this call (a local,
 // or a helper's parameter that is always a caller's local) and the field
-// only ever holds containers created fresh.
-bool isPrivateStructField(const clang::MemberExpr *member,
-                          const clang::FunctionDecl *fn, const TuModel &model) {
+// only ever holds objects created fresh.
+bool isPrivateStructField(const clang::MemberExpr *member, const TuModel &model,
+                          int depth) {
   const auto *field = llvm::dyn_cast<clang::FieldDecl>(member->getMemberDecl());
-  const clang::VarDecl *base = referencedVar(member->getBase());
-  if (!field || !base || !fieldHoldsOnlyFreshObjects(field, model))
-    return false;
-  if (const auto *param = llvm::dyn_cast<clang::ParmVarDecl>(base))
-    return member->isArrow() && parameterIsPrivateStruct(param, fn, model, 0);
-  return !member->isArrow() && localStructStaysInCall(base, fn, model, 0);
+  return field && inPrivateStruct(member, model) &&
+         fieldHoldsOnlyFreshObjects(field, model, depth);
 }
 
 } // namespace
@@ -765,18 +658,16 @@ bool passesFreshObject(const CallSite &site, unsigned index,
   const clang::Expr *arg = site.argExprs[index];
   if (isFreshValue(arg, model, depth + 1))
     return true;
+  // args->pattern, a field of a struct private to the call that only
+  // ever holds new objects (regex's build_* helpers).
+  if (const auto *member =
+          llvm::dyn_cast<clang::MemberExpr>(arg->IgnoreParenCasts()))
+    return isPrivateStructField(member, model, depth + 1);
   const clang::VarDecl *vd = referencedVar(arg);
   if (const auto *forwarded = llvm::dyn_cast_or_null<clang::ParmVarDecl>(vd))
     return parameterHoldsFreshObject(forwarded, caller, site.offset, model,
                                      depth + 1);
   return isPrivateLocal(vd, caller, site.offset, model, depth + 1);
-}
-
-// A helper whose every caller is in view: not callable from other files,
-// from Python or through a pointer.
-bool isInternalHelper(const clang::FunctionDecl *def, const TuModel &model) {
-  return def && !def->isExternallyVisible() &&
-         model.roleOf(def) == Role::None && !model.isAddressTaken(def);
 }
 
 } // namespace
@@ -905,7 +796,7 @@ bool isPrivateContainer(const clang::Expr *e, const clang::FunctionDecl *fn,
     return false;
   if (const auto *member =
           llvm::dyn_cast<clang::MemberExpr>(e->IgnoreParenCasts()))
-    return isPrivateStructField(member, fn->getDefinition(), model);
+    return isPrivateStructField(member, model, 0);
   const clang::VarDecl *vd = referencedVar(e);
   if (!vd || !fn->getBody())
     return false;

@@ -129,6 +129,15 @@ struct KeptParameters {
   bool truncated = false;
 };
 
+// Which structs stay in their call (struct_scope.cpp): computed once per
+// unit, on the first question.
+struct StructScope {
+  bool computed = false;
+  std::set<const clang::ParmVarDecl *> pointersKept; // used in place only
+  std::set<const clang::VarDecl *> localsKept;       // local structs
+  std::set<const clang::ParmVarDecl *> privateParams;
+};
+
 class TuModel {
 public:
   TuModel(clang::ASTContext &ctx, const MacroRecord &macros,
@@ -214,6 +223,12 @@ public:
   // Ownership's answers about parameters, kept for the unit's analysis like
   // usesOf's index.
   KeptParameters &keptParameters() const { return keptParameters_; }
+  StructScope &structScope() const { return structScope_; }
+
+  // The functions with a body outside system headers, in file order.
+  const std::vector<const clang::FunctionDecl *> &functions() const {
+    return functions_;
+  }
 
   // Uses of the watched APIs inside `fn`, in source order.
   const std::vector<ApiUse> &apiUsesIn(const clang::FunctionDecl *fn) const;
@@ -263,6 +278,7 @@ private:
                    std::map<const clang::VarDecl *, VariableUses>>
       variableUses_;
   mutable KeptParameters keptParameters_;
+  mutable StructScope structScope_;
 };
 
 } // namespace ftready::analysis

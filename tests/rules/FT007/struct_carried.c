@@ -86,9 +86,175 @@ Pattern_compile_leaky(Pattern *self, PyObject *unused)
     return (PyObject *)p;
 }
 
+/* ---- not hazards: a recursive descent hands copies of the struct down
+ * (regex's build_* helpers: `subargs = *args; build_sequence(&subargs)`),
+ * and a helper gets the pattern out of the struct's field ---- */
+
+typedef struct {
+    Pattern *pattern;
+    const char *code;
+    int depth;
+} Compile;
+
+static int build_sequence(Compile *args);
+
+static void
+new_node(Pattern *pattern)
+{
+    pattern->nodes++;
+}
+
+static int
+build_group(Compile *args)
+{
+    Compile sub;
+    new_node(args->pattern);
+    sub = *args;
+    sub.depth++;
+    if (build_sequence(&sub) < 0)
+        return -1;
+    args->code = sub.code;
+    new_node(sub.pattern);
+    return 0;
+}
+
+static int
+build_sequence(Compile *args)
+{
+    while (*args->code == '(') {
+        args->code++;
+        if (build_group(args) < 0)
+            return -1;
+    }
+    new_node(args->pattern);
+    return 0;
+}
+
+static int
+compile_code(Pattern *pattern, const char *code)
+{
+    Compile args;
+    args.pattern = pattern;
+    args.code = code;
+    args.depth = 0;
+    if (build_sequence(&args) < 0)
+        return -1;
+    pattern->width += args.depth;
+    return 0;
+}
+
+static PyObject *
+Pattern_compile_code(Pattern *self, PyObject *arg)
+{
+    const char *code = PyUnicode_AsUTF8(arg);
+    if (code == NULL)
+        return NULL;
+    Pattern *p = PyObject_New(Pattern, &PatternType);
+    if (p == NULL)
+        return NULL;
+    p->width = 0;
+    p->nodes = 0;
+    if (compile_code(p, code) < 0) {
+        Py_DECREF(p);
+        return NULL;
+    }
+    return (PyObject *)p;
+}
+
+/* ---- hazards: the same descent over the method's own object, and over a
+ * struct copied from one kept at module level ---- */
+
+typedef struct {
+    Pattern *pattern;
+    const char *code;
+} Grow;
+
+static int grow_sequence(Grow *args);
+
+static void
+grow_node(Pattern *pattern)
+{
+    pattern->nodes++; // CHECK-MESSAGES: :5: warning: FT007 in grow_node: 'grow_node' reads then writes pattern->nodes with no critical section on 'pattern': two threads sharing the object can interleave and corrupt it
+}
+
+static int
+grow_group(Grow *args)
+{
+    Grow sub = *args;
+    grow_node(sub.pattern);
+    return grow_sequence(&sub);
+}
+
+static int
+grow_sequence(Grow *args)
+{
+    while (*args->code == '(') {
+        args->code++;
+        if (grow_group(args) < 0)
+            return -1;
+    }
+    grow_node(args->pattern);
+    return 0;
+}
+
+static PyObject *
+Pattern_grow(Pattern *self, PyObject *arg)
+{
+    Grow args;
+    args.pattern = self;
+    args.code = PyUnicode_AsUTF8(arg);
+    if (args.code == NULL || grow_sequence(&args) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+typedef struct {
+    Pattern *pattern;
+    int depth;
+} Resume;
+
+static Resume saved_resume; /* a module-level copy */
+
+static void
+resume_node(Pattern *pattern)
+{
+    pattern->nodes++; // CHECK-MESSAGES: :5: warning: FT007 in resume_node: 'resume_node' reads then writes pattern->nodes with no critical section on 'pattern': two threads sharing the object can interleave and corrupt it
+}
+
+static void
+resume_step(Resume *args)
+{
+    resume_node(args->pattern);
+}
+
+static PyObject *
+Pattern_resume(Pattern *self, PyObject *unused)
+{
+    Resume args = saved_resume;
+    resume_step(&args);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pattern_start(Pattern *self, PyObject *unused)
+{
+    Pattern *p = PyObject_New(Pattern, &PatternType);
+    if (p == NULL)
+        return NULL;
+    Resume args;
+    args.pattern = p;
+    args.depth = 0;
+    resume_step(&args);
+    return (PyObject *)p;
+}
+
 static PyMethodDef Pattern_methods[] = {
     {"compile", (PyCFunction)Pattern_compile, METH_NOARGS, NULL},
     {"compile_leaky", (PyCFunction)Pattern_compile_leaky, METH_NOARGS, NULL},
+    {"compile_code", (PyCFunction)Pattern_compile_code, METH_O, NULL},
+    {"grow", (PyCFunction)Pattern_grow, METH_O, NULL},
+    {"resume", (PyCFunction)Pattern_resume, METH_NOARGS, NULL},
+    {"start", (PyCFunction)Pattern_start, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
