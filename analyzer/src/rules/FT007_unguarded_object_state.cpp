@@ -205,6 +205,11 @@ Access accessOf(const clang::MemberExpr *me, clang::ASTContext &ctx) {
             continue;
           if (isSynchronisingCall(s))
             return Access::Atomic;
+          // nd->head == &nd->staticbuf: compared, neither read nor written.
+          if (const auto *cmp =
+                  llvm::dyn_cast_or_null<clang::BinaryOperator>(s);
+              cmp && cmp->isComparisonOp())
+            return Access::Read;
           // &self->pairs handed to a helper: a write only if the helper,
           // followed through the call graph, writes through it.
           if (const auto *call = llvm::dyn_cast_or_null<clang::CallExpr>(s))
