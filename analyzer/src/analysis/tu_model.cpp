@@ -194,6 +194,12 @@ struct LockEvent {
   bool criticalSection;
   std::string owner; // see LockExtent
   bool ownerIsObject = false;
+  // An unlock that is its block's last act before `return` ({ unlock(m);
+  // return NULL; }): the block's extent. Code past the block did not take
+  // that exit and still holds what was locked before the block. {0, 0}: any
+  // other unlock.
+  unsigned exitBlockBegin = 0;
+  unsigned exitBlockEnd = 0;
 };
 
 namespace {
@@ -570,7 +576,42 @@ private:
       ev.objects.push_back(ev.key);
     if (!api.criticalSection)
       std::tie(ev.owner, ev.ownerIsObject) = ownerOfMutex(call->getArg(0));
+    if (!api.lock)
+      std::tie(ev.exitBlockBegin, ev.exitBlockEnd) = earlyExitBlock(call);
     lockEvents_[current_->getCanonicalDecl()].push_back(std::move(ev));
+  }
+
+  // The block `call` is a statement of, when nothing but plain expressions
+  // stands between it and a `return` there (zlib's `if (...) {
+  // LEAVE_ZLIB(self); return NULL; }`): no label, case, break, goto or
+  // nested statement that could leave the block another way. Not the
+  // function's own body, nor a switch's. {0, 0} otherwise.
+  std::pair<unsigned, unsigned> earlyExitBlock(const clang::CallExpr *call) {
+    const clang::Stmt *child = call;
+    auto parents = ctx_.getParents(*call);
+    for (; !parents.empty(); parents = ctx_.getParents(parents[0])) {
+      const auto *s = parents[0].get<clang::Stmt>();
+      if (!s || !llvm::isa<clang::Expr>(s))
+        break;
+      child = s; // casts, parentheses, cleanups around the call
+    }
+    const auto *block =
+        parents.empty() ? nullptr : parents[0].get<clang::CompoundStmt>();
+    if (!block || block == current_->getBody())
+      return {0, 0};
+    auto above = ctx_.getParents(*block);
+    if (above.empty() || above[0].get<clang::SwitchStmt>())
+      return {0, 0};
+    const auto *it = std::find(block->body_begin(), block->body_end(), child);
+    for (++it; it != block->body_end(); ++it) {
+      if (llvm::isa<clang::ReturnStmt>(*it))
+        return {m_.offsetOf(block->getBeginLoc()),
+                m_.offsetOf(block->getEndLoc())};
+      if (!llvm::isa<clang::Expr>(*it) && !llvm::isa<clang::NullStmt>(*it) &&
+          !llvm::isa<clang::DeclStmt>(*it))
+        return {0, 0};
+    }
+    return {0, 0};
   }
 
   unsigned bodyEnd(const clang::FunctionDecl *fn) const {
@@ -596,13 +637,41 @@ private:
       ext.objects = events[i].objects;
       ext.owner = events[i].owner;
       ext.ownerIsObject = events[i].ownerIsObject;
-      for (size_t j = i + 1; j < events.size(); ++j)
-        if (!events[j].lock && events[j].key == events[i].key) {
+      // An early exit's unlock of a lock taken before its block leaves a
+      // hole, from itself to the end of the block; the next other unlock
+      // ends the extent.
+      std::vector<std::pair<unsigned, unsigned>> holes;
+      for (size_t j = i + 1; j < events.size(); ++j) {
+        if (events[j].lock || events[j].key != events[i].key)
+          continue;
+        if (events[j].exitBlockEnd == 0 ||
+            events[j].exitBlockBegin <= events[i].offset) {
           ext.end = events[j].offset;
           break;
         }
-      m_.extents_[fn].push_back(std::move(ext));
+        holes.push_back({events[j].offset, events[j].exitBlockEnd});
+      }
+      addExtentAround(fn, std::move(ext), holes);
     }
+  }
+
+  // `ext` as pieces that leave out `holes` (in file order).
+  void
+  addExtentAround(const clang::FunctionDecl *fn, LockExtent ext,
+                  const std::vector<std::pair<unsigned, unsigned>> &holes) {
+    unsigned end = ext.end;
+    for (const auto &[from, to] : holes) {
+      if (from >= end)
+        break;
+      if (from > ext.begin) {
+        LockExtent piece = ext;
+        piece.end = from;
+        m_.extents_[fn].push_back(std::move(piece));
+      }
+      ext.begin = std::max(ext.begin, to);
+    }
+    if (ext.begin <= end)
+      m_.extents_[fn].push_back(std::move(ext));
   }
 
   void pairCriticalSectionMarks(const clang::FunctionDecl *fn,

@@ -53,6 +53,77 @@ node_absorb_by_helper(PyObject *op, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+static PyObject *
+node_step_or_back(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    PyMutex_Lock(&self->mutex);
+    if (arg == Py_None) {
+        PyMutex_Unlock(&self->mutex);
+        self->pos = self->pos - 1; // CHECK-MESSAGES: :9: warning: FT007 in node_step_or_back: 'node_step_or_back' reads then writes self->pos with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+        Py_RETURN_NONE;
+    }
+    self->pos = self->pos + 1; /* the early exit's unlock does not reach here */
+    PyMutex_Unlock(&self->mutex);
+    Py_RETURN_NONE;
+}
+
+/* A block that takes and releases the lock itself before it returns: the
+ * code after it never held the lock. */
+static PyObject *
+node_reset_or_grow(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    if (arg == Py_None) {
+        PyMutex_Lock(&self->mutex);
+        self->size = 0;
+        PyMutex_Unlock(&self->mutex);
+        Py_RETURN_NONE;
+    }
+    self->size = self->size + 1; // CHECK-MESSAGES: :5: warning: FT007 in node_reset_or_grow: 'node_reset_or_grow' reads then writes self->size with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    Py_RETURN_NONE;
+}
+
+/* A switch whose case unlocks and breaks out: past the switch, that path
+ * holds nothing, though other cases unlock and return. */
+static PyObject *
+node_dispatch(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    PyMutex_Lock(&self->mutex);
+    switch (PyLong_AsLong(arg)) {
+    case 0:
+        PyMutex_Unlock(&self->mutex);
+        break;
+    case 1:
+        PyMutex_Unlock(&self->mutex);
+        return NULL;
+    default:
+        PyMutex_Unlock(&self->mutex);
+        Py_RETURN_NONE;
+    }
+    self->total = self->total + 1; // CHECK-MESSAGES: :5: warning: FT007 in node_dispatch: 'node_dispatch' reads then writes self->total with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    Py_RETURN_NONE;
+}
+
+/* An unlock followed by a forward goto: the label is reached unlocked. */
+static PyObject *
+node_retry(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    PyMutex_Lock(&self->mutex);
+    if (arg == Py_None) {
+        PyMutex_Unlock(&self->mutex);
+        goto unlocked;
+    }
+    self->size = 0;
+unlocked:
+    self->total = self->total + 2; // CHECK-MESSAGES: :5: warning: FT007 in node_retry: 'node_retry' reads then writes self->total with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    if (arg != Py_None)
+        PyMutex_Unlock(&self->mutex);
+    Py_RETURN_NONE;
+}
+
 /* ---- not hazards ---- */
 
 static PyObject *
@@ -87,6 +158,20 @@ node_merge(PyObject *op, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+static PyObject *
+node_take(PyObject *op, PyObject *unused)
+{
+    Node *self = (Node *)op;
+    PyMutex_Lock(&self->mutex);
+    if (self->size == 0) {
+        PyMutex_Unlock(&self->mutex); /* the error path leaves */
+        return PyLong_FromLong(-1);
+    }
+    self->size = self->size - 1; /* still under the lock */
+    PyMutex_Unlock(&self->mutex);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef node_methods[] = {
     {"absorb", node_absorb, METH_O, NULL},
     {"follow", node_follow, METH_O, NULL},
@@ -94,6 +179,11 @@ static PyMethodDef node_methods[] = {
     {"bump", node_bump, METH_NOARGS, NULL},
     {"register", node_register, METH_NOARGS, NULL},
     {"merge", node_merge, METH_O, NULL},
+    {"step_or_back", node_step_or_back, METH_O, NULL},
+    {"reset_or_grow", node_reset_or_grow, METH_O, NULL},
+    {"dispatch", node_dispatch, METH_O, NULL},
+    {"retry", node_retry, METH_O, NULL},
+    {"take", node_take, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
