@@ -10,8 +10,16 @@ namespace ftready::analysis {
 
 namespace {
 
-bool isPointerToRecord(clang::QualType t) {
-  return t->isPointerType() && t->getPointeeType()->isRecordType();
+bool isPointerToStruct(clang::QualType t) {
+  return t->isPointerType() && t->getPointeeType()->isStructureType();
+}
+
+// The struct a struct or struct pointer type names, canonical.
+const clang::RecordDecl *structOf(clang::QualType t) {
+  if (t->isPointerType())
+    t = t->getPointeeType();
+  const clang::RecordDecl *rd = t->getAsRecordDecl();
+  return rd ? llvm::cast<clang::RecordDecl>(rd->getCanonicalDecl()) : nullptr;
 }
 
 const clang::FunctionDecl *ownerOf(const clang::VarDecl *vd) {
@@ -24,7 +32,7 @@ class LocalStructs : public clang::RecursiveASTVisitor<LocalStructs> {
 public:
   bool VisitVarDecl(clang::VarDecl *vd) {
     if (!llvm::isa<clang::ParmVarDecl>(vd) && vd->hasLocalStorage() &&
-        vd->getType()->isRecordType())
+        vd->getType()->isStructureType())
       out.push_back(vd);
     return true;
   }
@@ -74,8 +82,10 @@ bool valueUseStays(const clang::Expr *value, const StructScope &scope,
     return true; // sizeof s
   if (const auto *bo = llvm::dyn_cast_or_null<clang::BinaryOperator>(parent);
       bo && bo->getOpcode() == clang::BO_Assign) {
+    // A local written over as a whole: startsPrivate() asks what it then
+    // holds. Not *p = x, which nothing follows.
     if (bo->getLHS()->IgnoreParenCasts() == value)
-      return true; // written over: what it then holds is asked elsewhere
+      return llvm::isa<clang::DeclRefExpr>(value);
     const clang::VarDecl *to = referencedVar(bo->getLHS());
     return to && scope.localsKept.count(to) != 0; // sub = *args
   }
@@ -127,7 +137,7 @@ bool dropUntilStable(std::set<const T *> &set, Pred stays) {
 void collectCandidates(StructScope &scope, const TuModel &model) {
   for (const clang::FunctionDecl *fn : model.functions()) {
     for (const clang::ParmVarDecl *p : fn->parameters())
-      if (isPointerToRecord(p->getType()) &&
+      if (isPointerToStruct(p->getType()) &&
           model.usesOf(p, fn).assigned.empty())
         scope.pointersKept.insert(p);
     LocalStructs locals;
@@ -136,15 +146,18 @@ void collectCandidates(StructScope &scope, const TuModel &model) {
     if (!isInternalHelper(fn, model) || model.callsOf(fn).empty())
       continue;
     for (const clang::ParmVarDecl *p : fn->parameters())
-      if (isPointerToRecord(p->getType()))
+      if (isPointerToStruct(p->getType()))
         scope.privateParams.insert(p);
   }
 }
 
-// Does every call of the helper hand `p` a struct that stays in its caller?
+// Does every call of the helper hand `p` a struct that stays in its caller,
+// of `p`'s own struct type (not one cast to it, whose fields are other
+// fields)?
 bool alwaysGivenPrivateStruct(const clang::ParmVarDecl *p,
                               const StructScope &scope, const TuModel &model) {
   const clang::FunctionDecl *fn = ownerOf(p);
+  const clang::RecordDecl *type = structOf(p->getType());
   unsigned index = p->getFunctionScopeIndex();
   for (const CallSite *site : model.callsOf(fn)) {
     if (!site->caller || !site->caller->getDefinition() ||
@@ -154,13 +167,15 @@ bool alwaysGivenPrivateStruct(const clang::ParmVarDecl *p,
     if (const auto *addr = llvm::dyn_cast<clang::UnaryOperator>(arg);
         addr && addr->getOpcode() == clang::UO_AddrOf) {
       const clang::VarDecl *local = referencedVar(addr->getSubExpr());
-      if (!local || !scope.localsKept.count(local))
+      if (!local || !scope.localsKept.count(local) ||
+          structOf(local->getType()) != type)
         return false;
       continue;
     }
     const auto *forwarded =
         llvm::dyn_cast_or_null<clang::ParmVarDecl>(referencedVar(arg));
-    if (!forwarded || !scope.privateParams.count(forwarded))
+    if (!forwarded || !scope.privateParams.count(forwarded) ||
+        structOf(forwarded->getType()) != type)
       return false;
   }
   return true;

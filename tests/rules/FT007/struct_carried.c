@@ -248,6 +248,89 @@ Pattern_start(Pattern *self, PyObject *unused)
     return (PyObject *)p;
 }
 
+/* A helper overwrites the caller's private struct with a module-level one
+ * through its pointer. */
+typedef struct {
+    Pattern *pattern;
+} Reset;
+
+static Reset reset_defaults; /* set from a method's own object */
+
+static void
+reset_node(Pattern *pattern)
+{
+    pattern->nodes++; // CHECK-MESSAGES: :5: warning: FT007 in reset_node: 'reset_node' reads then writes pattern->nodes with no critical section on 'pattern': two threads sharing the object can interleave and corrupt it
+}
+
+static void
+reset_args(Reset *a)
+{
+    *a = reset_defaults;
+}
+
+static void
+reset_step(Reset *a)
+{
+    reset_node(a->pattern);
+}
+
+static PyObject *
+Pattern_publish(Pattern *self, PyObject *unused)
+{
+    reset_defaults = (Reset){.pattern = self};
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Pattern_reset_run(Pattern *self, PyObject *unused)
+{
+    Pattern *p = PyObject_New(Pattern, &PatternType);
+    if (p == NULL)
+        return NULL;
+    Reset args;
+    args.pattern = p;
+    reset_args(&args);
+    reset_step(&args);
+    return (PyObject *)p;
+}
+
+/* A struct of another type cast to the helper's: its fields are not the
+ * helper's fields. */
+typedef struct {
+    Pattern *pattern;
+} Cast;
+
+typedef struct {
+    Pattern *target;
+} Other;
+
+static void
+cast_node(Pattern *pattern)
+{
+    pattern->nodes++; // CHECK-MESSAGES: :5: warning: FT007 in cast_node: 'cast_node' reads then writes pattern->nodes with no critical section on 'pattern': two threads sharing the object can interleave and corrupt it
+}
+
+static void
+cast_step(Cast *a)
+{
+    cast_node(a->pattern);
+}
+
+static PyObject *
+Pattern_cast_run(Pattern *self, PyObject *unused)
+{
+    Pattern *p = PyObject_New(Pattern, &PatternType);
+    if (p == NULL)
+        return NULL;
+    Cast mine;
+    mine.pattern = p;
+    cast_step(&mine);
+    Other o;
+    o.target = self;
+    cast_step((Cast *)&o);
+    return (PyObject *)p;
+}
+
 static PyMethodDef Pattern_methods[] = {
     {"compile", (PyCFunction)Pattern_compile, METH_NOARGS, NULL},
     {"compile_leaky", (PyCFunction)Pattern_compile_leaky, METH_NOARGS, NULL},
@@ -255,6 +338,9 @@ static PyMethodDef Pattern_methods[] = {
     {"grow", (PyCFunction)Pattern_grow, METH_O, NULL},
     {"resume", (PyCFunction)Pattern_resume, METH_NOARGS, NULL},
     {"start", (PyCFunction)Pattern_start, METH_NOARGS, NULL},
+    {"publish", (PyCFunction)Pattern_publish, METH_NOARGS, NULL},
+    {"reset_run", (PyCFunction)Pattern_reset_run, METH_NOARGS, NULL},
+    {"cast_run", (PyCFunction)Pattern_cast_run, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
