@@ -2,7 +2,6 @@
 // on self and no lock.
 #include "../analysis/code_effects.h"
 #include "../analysis/expr_text.h"
-#include "../analysis/field_values.h"
 #include "../analysis/ownership.h"
 #include "rule.h"
 
@@ -98,45 +97,6 @@ bool readsSameField(const clang::Expr *e, const clang::MemberExpr *field) {
   finder.field = field;
   finder.TraverseStmt(const_cast<clang::Expr *>(e));
   return finder.found;
-}
-
-// Is `write` (a store of self's field) a whole "set the flag" step: not
-// inside an `if` that tests the field and does more than this store? A
-// test-then-set that guards other work (`if (!self->ready) { self->ready =
-// 1; build(self); }`) runs that work twice when two threads race, even if
-// both store the same value.
-bool isLoneFlagStore(const clang::MemberExpr *write, clang::ASTContext &ctx) {
-  const clang::Stmt *store = write;
-  for (auto parents = ctx.getParents(*store); !parents.empty();
-       parents = ctx.getParents(parents[0])) {
-    const auto *s = parents[0].get<clang::Stmt>();
-    if (!s)
-      return true;
-    if (const auto *bo = llvm::dyn_cast<clang::BinaryOperator>(s);
-        bo && bo->isAssignmentOp()) {
-      store = bo;
-      break;
-    }
-  }
-  // Up to the nearest `if` testing the field: is the store all its branch
-  // does?
-  bool alone = true;
-  const clang::Stmt *branch = store;
-  for (auto parents = ctx.getParents(*store); !parents.empty();
-       parents = ctx.getParents(parents[0])) {
-    const auto *s = parents[0].get<clang::Stmt>();
-    if (!s)
-      return true; // no test of the field around it
-    if (const auto *test = llvm::dyn_cast<clang::IfStmt>(s);
-        test && readsSameField(test->getCond(), write))
-      return alone && test->getThen() == branch && !test->getElse();
-    if (const auto *block = llvm::dyn_cast<clang::CompoundStmt>(s))
-      alone &= block->size() == 1;
-    else
-      alone = false;
-    branch = s;
-  }
-  return true;
 }
 
 // How the field expression `me` is used by what surrounds it.
@@ -273,12 +233,8 @@ public:
           (a == Access::ReadWrite || u.firstRead))
         u.racyWrite = me;
     }
-    // A flag every store sets to the same constant, set on its own, loses
-    // nothing to a race (hashlib's use_mutex = true).
     for (const auto &[field, u] : fields)
-      if (u.racyWrite &&
-          !(analysis::storesOnlyOneConstant(field, ctx_.model()) &&
-            isLoneFlagStore(u.racyWrite, ctx_.ast())))
+      if (u.racyWrite)
         report(fn, self, field, u.racyWrite);
   }
 
