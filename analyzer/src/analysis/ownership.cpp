@@ -362,7 +362,12 @@ const clang::FunctionDecl *enclosingFunction(const clang::Stmt *s,
 // Is `member` a field of a struct that stays in the call: a local, or a
 // helper's pointer to a caller's local (struct_scope.h)?
 bool inPrivateStruct(const clang::MemberExpr *member, const TuModel &model) {
-  const clang::VarDecl *base = referencedVar(member->getBase());
+  // The struct under its own type: ((Other *)a)->target reads another
+  // struct's field, whose stores say nothing about what `a` holds.
+  const auto *ref = llvm::dyn_cast<clang::DeclRefExpr>(
+      member->getBase()->IgnoreParenImpCasts());
+  const clang::VarDecl *base =
+      ref ? llvm::dyn_cast<clang::VarDecl>(ref->getDecl()) : nullptr;
   if (!base)
     return false;
   if (member->isArrow())

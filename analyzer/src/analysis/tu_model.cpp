@@ -318,6 +318,23 @@ public:
     return param->getNameAsString();
   }
 
+  bool VisitGotoStmt(clang::GotoStmt *g) {
+    if (current_)
+      jumps_[current_->getCanonicalDecl()].gotos.push_back(
+          {m_.offsetOf(g->getBeginLoc()), g->getLabel()});
+    return true;
+  }
+  bool VisitIndirectGotoStmt(clang::IndirectGotoStmt *) {
+    if (current_)
+      jumps_[current_->getCanonicalDecl()].computed = true;
+    return true;
+  }
+  bool VisitLabelStmt(clang::LabelStmt *l) {
+    if (current_)
+      jumps_[current_->getCanonicalDecl()].labels[l->getDecl()] =
+          m_.offsetOf(l->getBeginLoc());
+    return true;
+  }
   bool VisitMemberExpr(clang::MemberExpr *me) {
     if (const auto *fd = llvm::dyn_cast<clang::FieldDecl>(me->getMemberDecl()))
       m_.fieldAccesses_[fd->getCanonicalDecl()].push_back(me);
@@ -600,7 +617,8 @@ private:
     if (!block || block == current_->getBody())
       return {0, 0};
     auto above = ctx_.getParents(*block);
-    if (above.empty() || above[0].get<clang::SwitchStmt>())
+    if (above.empty() || above[0].get<clang::SwitchStmt>() ||
+        holdsJumpTarget(block))
       return {0, 0};
     const auto *it = std::find(block->body_begin(), block->body_end(), child);
     for (++it; it != block->body_end(); ++it) {
@@ -612,6 +630,20 @@ private:
         return {0, 0};
     }
     return {0, 0};
+  }
+
+  // Does `s` hold a label, a case, or a GNU statement expression (which can
+  // break, continue or goto out of what looks like a plain expression)?
+  static bool holdsJumpTarget(const clang::Stmt *s) {
+    if (!s)
+      return false;
+    if (llvm::isa<clang::LabelStmt>(s) || llvm::isa<clang::SwitchCase>(s) ||
+        llvm::isa<clang::StmtExpr>(s))
+      return true;
+    for (const clang::Stmt *child : s->children())
+      if (holdsJumpTarget(child))
+        return true;
+    return false;
   }
 
   unsigned bodyEnd(const clang::FunctionDecl *fn) const {
@@ -639,20 +671,62 @@ private:
       ext.ownerIsObject = events[i].ownerIsObject;
       // An early exit's unlock of a lock taken before its block leaves a
       // hole, from itself to the end of the block; the next other unlock
-      // ends the extent.
+      // ends the extent. Only when such an unlock is found before the same
+      // lock is taken again, and no jump from outside the locked code lands
+      // past the first hole: otherwise the first early exit ends it, as any
+      // unlock does.
       std::vector<std::pair<unsigned, unsigned>> holes;
+      bool closed = false;
       for (size_t j = i + 1; j < events.size(); ++j) {
-        if (events[j].lock || events[j].key != events[i].key)
+        if (events[j].key != events[i].key)
           continue;
+        if (events[j].lock) {
+          if (!holes.empty())
+            break;
+          continue;
+        }
         if (events[j].exitBlockEnd == 0 ||
             events[j].exitBlockBegin <= events[i].offset) {
           ext.end = events[j].offset;
+          closed = true;
           break;
         }
         holes.push_back({events[j].offset, events[j].exitBlockEnd});
       }
+      if (!holes.empty() &&
+          (!closed || jumpsInto(fn, ext.begin, ext.end, holes))) {
+        ext.end = holes.front().first;
+        holes.clear();
+      }
       addExtentAround(fn, std::move(ext), holes);
     }
+  }
+
+  // Can control reach code in (holes' first start, end] from outside the
+  // locked code [begin, end] minus `holes`: a label there that a goto from
+  // outside targets, or any computed goto in the function?
+  bool jumpsInto(const clang::FunctionDecl *fn, unsigned begin, unsigned end,
+                 const std::vector<std::pair<unsigned, unsigned>> &holes) {
+    const Jumps &jumps = jumps_[fn];
+    if (jumps.computed)
+      return true;
+    auto locked = [&](unsigned at) {
+      if (at < begin || at > end)
+        return false;
+      for (const auto &[from, to] : holes)
+        if (at >= from && at <= to)
+          return false;
+      return true;
+    };
+    for (const auto &[from, label] : jumps.gotos) {
+      auto at = jumps.labels.find(label);
+      if (at == jumps.labels.end())
+        return true;
+      if (at->second > holes.front().first && at->second <= end &&
+          !locked(from))
+        return true;
+    }
+    return false;
   }
 
   // `ext` as pieces that leave out `holes` (in file order).
@@ -712,6 +786,13 @@ private:
   std::set<const clang::DeclRefExpr *> calleeRefs_;
   std::vector<const clang::DeclRefExpr *> functionRefs_;
   std::map<const clang::FunctionDecl *, std::vector<LockEvent>> lockEvents_;
+  // The gotos and labels of each function, for the extents' early exits.
+  struct Jumps {
+    std::vector<std::pair<unsigned, const clang::LabelDecl *>> gotos;
+    std::map<const clang::LabelDecl *, unsigned> labels;
+    bool computed = false; // a goto *p
+  };
+  std::map<const clang::FunctionDecl *, Jumps> jumps_;
   // slot function -> the references that register it -> as which slot
   std::map<const clang::FunctionDecl *,
            std::map<const clang::DeclRefExpr *, Role>>

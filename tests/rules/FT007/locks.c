@@ -93,6 +93,7 @@ node_dispatch(PyObject *op, PyObject *arg)
     PyMutex_Lock(&self->mutex);
     switch (PyLong_AsLong(arg)) {
     case 0:
+        self->size = 0;
         PyMutex_Unlock(&self->mutex);
         break;
     case 1:
@@ -119,6 +120,47 @@ node_retry(PyObject *op, PyObject *arg)
     self->size = 0;
 unlocked:
     self->total = self->total + 2; // CHECK-MESSAGES: :5: warning: FT007 in node_retry: 'node_retry' reads then writes self->total with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    if (arg != Py_None)
+        PyMutex_Unlock(&self->mutex);
+    Py_RETURN_NONE;
+}
+
+/* The main path unlocks through a helper the extents do not follow: the
+ * early exit's unlock still ends the extent. */
+static void
+node_release(Node *n)
+{
+    PyMutex_Unlock(&n->mutex);
+}
+
+static PyObject *
+node_take_then_count(PyObject *op, PyObject *unused)
+{
+    Node *self = (Node *)op;
+    PyMutex_Lock(&self->mutex);
+    if (self->size == 0) {
+        PyMutex_Unlock(&self->mutex);
+        return NULL;
+    }
+    node_release(self);
+    self->total = self->total + 3; // CHECK-MESSAGES: :5: warning: FT007 in node_take_then_count: 'node_take_then_count' reads then writes self->total with no critical section on 'self': two threads sharing the object can interleave and corrupt it
+    Py_RETURN_NONE;
+}
+
+/* A goto from before the lock lands past the early exit. */
+static PyObject *
+node_skip(PyObject *op, PyObject *arg)
+{
+    Node *self = (Node *)op;
+    if (arg == Py_None)
+        goto update;
+    PyMutex_Lock(&self->mutex);
+    if (self->size < 0) {
+        PyMutex_Unlock(&self->mutex);
+        return NULL;
+    }
+update:
+    self->pos = self->pos + 3; // CHECK-MESSAGES: :5: warning: FT007 in node_skip: 'node_skip' reads then writes self->pos with no critical section on 'self': two threads sharing the object can interleave and corrupt it
     if (arg != Py_None)
         PyMutex_Unlock(&self->mutex);
     Py_RETURN_NONE;
@@ -183,6 +225,8 @@ static PyMethodDef node_methods[] = {
     {"reset_or_grow", node_reset_or_grow, METH_O, NULL},
     {"dispatch", node_dispatch, METH_O, NULL},
     {"retry", node_retry, METH_O, NULL},
+    {"take_then_count", node_take_then_count, METH_NOARGS, NULL},
+    {"skip", node_skip, METH_O, NULL},
     {"take", node_take, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };

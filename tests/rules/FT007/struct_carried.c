@@ -331,6 +331,39 @@ Pattern_cast_run(Pattern *self, PyObject *unused)
     return (PyObject *)p;
 }
 
+/* The helper reads the struct under another type's name. */
+typedef struct {
+    Pattern *pattern;
+} Peek;
+
+typedef struct {
+    Pattern *target;
+} PeekOther;
+
+static void
+peek_node(Pattern *pattern)
+{
+    pattern->nodes++; // CHECK-MESSAGES: :5: warning: FT007 in peek_node: 'peek_node' reads then writes pattern->nodes with no critical section on 'pattern': two threads sharing the object can interleave and corrupt it
+}
+
+static void
+peek_step(Peek *a)
+{
+    peek_node(((PeekOther *)a)->target);
+}
+
+static PyObject *
+Pattern_peek(Pattern *self, PyObject *unused)
+{
+    PeekOther f;
+    f.target = PyObject_New(Pattern, &PatternType);
+    Py_XDECREF(f.target);
+    Peek c;
+    c.pattern = self;
+    peek_step(&c);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Pattern_methods[] = {
     {"compile", (PyCFunction)Pattern_compile, METH_NOARGS, NULL},
     {"compile_leaky", (PyCFunction)Pattern_compile_leaky, METH_NOARGS, NULL},
@@ -341,6 +374,7 @@ static PyMethodDef Pattern_methods[] = {
     {"publish", (PyCFunction)Pattern_publish, METH_NOARGS, NULL},
     {"reset_run", (PyCFunction)Pattern_reset_run, METH_NOARGS, NULL},
     {"cast_run", (PyCFunction)Pattern_cast_run, METH_NOARGS, NULL},
+    {"peek", (PyCFunction)Pattern_peek, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
