@@ -146,6 +146,21 @@ names_locked(Registry *self, PyObject *unused)
     return out;
 }
 
+/* PyUnicode_Split always returns a new list (pickle's get_dotted_path). */
+static PyObject *
+dotted_parts(PyObject *self, PyObject *name)
+{
+    PyObject *parts = PyUnicode_Split(name, NULL, -1);
+    if (parts == NULL)
+        return NULL;
+    long total = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(parts); i++) {
+        total += PyObject_IsTrue(PyList_GET_ITEM(parts, i));
+    }
+    Py_DECREF(parts);
+    return PyLong_FromLong(total);
+}
+
 static PyMethodDef methods[] = {
     {"sum_values", sum_values, METH_O, NULL},
     {"count_items", count_items, METH_O, NULL},
@@ -158,6 +173,7 @@ static PyMethodDef methods[] = {
     {"list_copy_loop", list_copy_loop, METH_O, NULL},
     {"tuple_loop", tuple_loop, METH_O, NULL},
     {"names_locked", (PyCFunction)names_locked, METH_NOARGS, NULL},
+    {"dotted_parts", dotted_parts, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

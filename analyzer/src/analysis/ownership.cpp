@@ -18,14 +18,32 @@ namespace ftready::analysis {
 namespace {
 
 const std::set<std::string> kFreshConstructors = {
-    "PyList_New",        "PyDict_New",       "PySet_New",
-    "PyFrozenSet_New",   "PyTuple_New",      "PySequence_List",
-    "PySequence_Tuple",  "PyDict_Copy",      "PyList_GetSlice",
-    "PyList_AsTuple",    "PyDict_Keys",      "PyDict_Values",
-    "PyDict_Items",      "PyMapping_Keys",   "PyMapping_Values",
-    "PyMapping_Items",   "PyTuple_Pack",     "PyTuple_GetSlice",
-    "_PyObject_New",     "_PyObject_GC_New", "PyType_GenericAlloc",
+    "PyList_New",
+    "PyDict_New",
+    "PySet_New",
+    "PyFrozenSet_New",
+    "PyTuple_New",
+    "PySequence_List",
+    "PySequence_Tuple",
+    "PyDict_Copy",
+    "PyList_GetSlice",
+    "PyList_AsTuple",
+    "PyDict_Keys",
+    "PyDict_Values",
+    "PyDict_Items",
+    "PyMapping_Keys",
+    "PyMapping_Values",
+    "PyMapping_Items",
+    "PyTuple_Pack",
+    "PyTuple_GetSlice",
+    "_PyObject_New",
+    "_PyObject_GC_New",
+    "PyType_GenericAlloc",
     "PyType_GenericNew",
+    // str methods that always build a new list
+    "PyUnicode_Split",
+    "PyUnicode_RSplit",
+    "PyUnicode_Splitlines",
 };
 
 // Calls that use a container as their first argument without storing it.
