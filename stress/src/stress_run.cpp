@@ -380,10 +380,14 @@ private:
       dumpSize_ = 0;
       return false;
     }
-    if (secondsSince(dumpStable_) < 1.5)
+    // A dump with no Python frame in it yet may still be on its way (a
+    // loaded machine, TSan symbolizing): give it longer to settle.
+    std::string text = fileText(folder_.path("dump.txt"), 256u << 10);
+    bool hasFrame = text.find("File \"") != std::string::npos;
+    if (secondsSince(dumpStable_) < (hasFrame ? 1.5 : 5.0))
       return false;
     stop_ = Stop::Hang;
-    std::istringstream in(fileText(folder_.path("dump.txt"), 256u << 10));
+    std::istringstream in(text);
     for (std::string l; std::getline(in, l) && dump_.size() < 300;)
       dump_.push_back(l);
     addNativeStacks();
