@@ -380,11 +380,13 @@ private:
       dumpSize_ = 0;
       return false;
     }
+    if (secondsSince(dumpStable_) < 1.5)
+      return false;
     // A dump with no Python frame in it yet may still be on its way (a
     // loaded machine, TSan symbolizing): give it longer to settle.
     std::string text = fileText(folder_.path("dump.txt"), 256u << 10);
-    bool hasFrame = text.find("File \"") != std::string::npos;
-    if (secondsSince(dumpStable_) < (hasFrame ? 1.5 : 5.0))
+    if (text.find("File \"") == std::string::npos &&
+        secondsSince(dumpStable_) < 5.0)
       return false;
     stop_ = Stop::Hang;
     std::istringstream in(text);

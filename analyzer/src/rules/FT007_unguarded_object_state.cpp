@@ -165,7 +165,8 @@ Access accessOf(const clang::MemberExpr *me, clang::ASTContext &ctx) {
             continue;
           if (isSynchronisingCall(s))
             return Access::Atomic;
-          // nd->head == &nd->staticbuf: compared, neither read nor written.
+          // nd->head == &nd->staticbuf: compared, a read at most, never a
+          // write.
           if (const auto *cmp =
                   llvm::dyn_cast_or_null<clang::BinaryOperator>(s);
               cmp && cmp->isComparisonOp())
