@@ -127,6 +127,21 @@ TEST(SharedPreamble, HeaderWithoutGuardFallsBackToTheUnitsOwnParse) {
   EXPECT_EQ(outcome(with), outcome(without));
 }
 
+TEST(SharedPreamble, ErrorPastThePrefixIsNotParsedAgain) {
+  // The header after Python.h is missing: the preamble (Python.h alone) is
+  // not at fault, so each unit keeps its one parse, and says the same as
+  // without a preamble.
+  Project p;
+  p.twoUnits("#include <Python.h>\n#include \"missing.h\"\n");
+  auto with = scanWith({p.dir.string()}, true);
+  auto without = scanWith({p.dir.string()}, false);
+  EXPECT_EQ(with.unparsed.size(), 2u);
+  EXPECT_EQ(with.files_with_preamble, 2u);
+  EXPECT_EQ(with.preambles_built, 1u) << "the longer prefix does not build";
+  EXPECT_FALSE(with.findings.empty());
+  EXPECT_EQ(outcome(with), outcome(without));
+}
+
 TEST(SharedPreamble, ProjectHeaderWithCodeIsNotPrecompiled) {
   Project p;
   p.write("helpers.h", "#include <Python.h>\nstatic long shared;\n"

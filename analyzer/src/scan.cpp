@@ -47,6 +47,8 @@ struct FileOutcome {
   bool parseFailed = false;
   bool withPreamble = false; // parsed with a shared preamble
   bool skipped = false;      // Ctrl-C came before its turn
+  // The file of each parse error (absolute; empty when it has none).
+  std::vector<std::string> errorFiles;
 };
 
 // The files whose findings are reported: under a scanned folder, or next to
@@ -105,6 +107,7 @@ public:
     llvm::SmallString<256> text;
     info.FormatDiagnostic(text);
     errors.push_back({info.getLocation(), text.str().str()});
+    files.push_back(fileOf(info));
     if (info.hasSourceManager() && info.getLocation().isValid()) {
       auto p = info.getSourceManager().getPresumedLoc(
           info.getSourceManager().getExpansionLoc(info.getLocation()));
@@ -120,6 +123,19 @@ public:
   }
   std::vector<rules::ParseDiagnostic> errors;
   std::vector<std::string> located;
+  std::vector<std::string> files; // of each error, as fileOf says
+
+private:
+  // The file the diagnostic lies in, absolute; empty when it lies nowhere
+  // (the command line, a PCH that could not be read).
+  static std::string fileOf(const clang::Diagnostic &info) {
+    if (!info.hasSourceManager() || info.getLocation().isInvalid())
+      return {};
+    const auto &sm = info.getSourceManager();
+    auto entry = sm.getFileEntryRefForID(
+        sm.getFileID(sm.getExpansionLoc(info.getLocation())));
+    return entry ? absoluteInTu(sm, entry->getName()) : std::string();
+  }
 };
 
 // What the parse of one translation unit needs and where its results go;
@@ -399,6 +415,7 @@ FileOutcome parseUnit(const std::string &file,
         std::string::npos)
       continue;
     out.parseFailed = true;
+    out.errorFiles.push_back(errors.files[i]);
     if (shown++ < 3)
       out.diagnostics.push_back(
           {file,
@@ -410,6 +427,23 @@ FileOutcome parseUnit(const std::string &file,
                             preamble->dependencies.end());
   out.withPreamble = preamble != nullptr;
   return out;
+}
+
+// Whether a unit that did not parse with a shared preamble may parse without
+// it: when an error lies in the preamble's own files or nowhere (a PCH that
+// could not be read). The preamble holds the state its prefix leaves, so an
+// error past the prefix, in a file it never read (a missing tcl.h, a library
+// config's #error), comes back the same: parsing again would cost a whole
+// parse for nothing.
+bool preambleMayBeAtFault(const FileOutcome &out, const Preamble &preamble) {
+  std::set<std::string> own(preamble.dependencies.begin(),
+                            preamble.dependencies.end());
+  std::string prefix =
+      absolutePath(fs::path(preamble.pch).replace_extension(".h").string());
+  for (const auto &f : out.errorFiles)
+    if (f.empty() || f == prefix || own.count(f))
+      return true;
+  return false;
 }
 
 FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
@@ -438,9 +472,9 @@ FileOutcome scanOne(const std::string &file, const ScanOptions &opts,
     std::optional<Preamble> preamble = preambles.acquire(file);
     out = parseUnit(file, *source.db, opts, scope, watched,
                     preamble ? &*preamble : nullptr);
-    // Whatever went wrong with a preamble, the unit's own parse decides:
-    // a preamble it does not need is never used again.
-    if (preamble && out.parseFailed) {
+    // When the preamble may be what went wrong, the unit's own parse
+    // decides: a preamble it does not need is never used again.
+    if (preamble && out.parseFailed && preambleMayBeAtFault(out, *preamble)) {
       out = parseUnit(file, *source.db, opts, scope, watched, nullptr);
       if (!out.parseFailed)
         preambles.reject(file);
