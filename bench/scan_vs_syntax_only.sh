@@ -92,29 +92,44 @@ scan_db() {
     --format json -o "$WORK/out.json" "$@" "${DBFILES[@]}" || true
   [ -s "$WORK/out.json" ] || { echo "ftready scan wrote no report" >&2; exit 1; }
 }
-timed() { local t0; t0=$(now); "$@" >/dev/null 2>&1; awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# Wall seconds of a command; its CPU seconds (user + sys of everything it
+# ran) are left in $WORK/cpu. `times` is the shell builtin, redirected
+# rather than piped or captured, which would run it in a subshell whose
+# counters start at zero; its second line is the waited-for descendants'.
+timed() {
+  local t0; t0=$(now)
+  times >"$WORK/times.0"
+  "$@" >/dev/null 2>&1
+  times >"$WORK/times.1"
+  awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'
+  awk 'function sec(f) { split(f, a, /[ms]/); return a[1] * 60 + a[2] }
+       FNR == 2 { t[FILENAME] = sec($1) + sec($2) }
+       END { printf "%.2f", t[ARGV[2]] - t[ARGV[1]] }' \
+    "$WORK/times.0" "$WORK/times.1" >"$WORK/cpu"
+}
 forget_results() { rm -f "$WORK"/cache/scan-cache/*.json; }
 forget_all() { rm -rf "$WORK/cache"; }
 
 # one round over one set: prints a table row
 round() {
-  local name="$1" base="$2" scanner="$3" s cold kept plain warm
-  s=$(timed "$base")
-  forget_all; cold=$(timed "$scanner")
+  local name="$1" base="$2" scanner="$3" s cold kept plain warm scpu ccpu
+  s=$(timed "$base"); scpu=$(cat "$WORK/cpu")
+  forget_all; cold=$(timed "$scanner"); ccpu=$(cat "$WORK/cpu")
   "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print("  %s: %d findings, %d parse-error diagnostics" % (sys.argv[2], len(j["findings"]), sum(1 for d in j.get("diagnostics", []) if "parse error" in d.get("message", ""))), file=sys.stderr)' "$WORK/out.json" "$name"
   forget_results; kept=$(timed "$scanner")
   warm=$(timed "$scanner")
   forget_all; plain=$(timed "$scanner" --no-shared-preamble)
-  awk -v n="$name" -v s="$s" -v c="$cold" -v k="$kept" -v p="$plain" -v w="$warm" 'BEGIN {
-    printf "| %s | %.1f s | %.1f s (%.2f) | %.1f s (%.2f) | %.1f s (%.2f) | %.1f s (%.2f) |\n",
-      n, s, c, c / s, k, k / s, p, p / s, w, w / s }'
+  awk -v n="$name" -v s="$s" -v c="$cold" -v k="$kept" -v p="$plain" -v w="$warm" \
+      -v sc="$scpu" -v cc="$ccpu" 'BEGIN {
+    printf "| %s | %.1f s | %.1f s (%.2f) | %.1f s (%.2f) | %.1f s (%.2f) | %.1f s (%.2f) | %.1f / %.1f s (%.2f) |\n",
+      n, s, c, c / s, k, k / s, p, p / s, w, w / s, cc, sc, cc / sc }'
 }
 
 echo "-j $J, $ROUNDS round(s); CPython $(basename "$SRC")"
 echo "Modules/: ${#FILES[@]} units, one set of flags; CPython's build: ${#DBFILES[@]} units, each with its own command"
 echo
-echo "| units | clang -fsyntax-only | ftready cold (ratio) | preambles kept, results cold | cold, no shared preamble | warm |"
-echo "|---|---|---|---|---|---|"
+echo "| units | clang -fsyntax-only | ftready cold (ratio) | preambles kept, results cold | cold, no shared preamble | warm | CPU, cold: ftready / clang (ratio) |"
+echo "|---|---|---|---|---|---|---|"
 for r in $(seq "$ROUNDS"); do
   round "Modules/ (round $r)" syntax_only_modules scan_modules
   round "CPython's build (round $r)" syntax_only_db scan_db
