@@ -1,6 +1,6 @@
 // Shared preambles: which prefixes units share, and that a scan with them
 // finds exactly what a scan without them finds, on the corpus and on units
-// a preamble must not serve.
+// a preamble must not serve; and which declarations the analysis walks.
 #include "ftready/analyzer/preamble_prefix.h"
 #include "ftready/analyzer/scan.h"
 #include "test_support.h"
@@ -140,6 +140,30 @@ TEST(SharedPreamble, ErrorPastThePrefixIsNotParsedAgain) {
   EXPECT_EQ(with.preambles_built, 1u) << "the longer prefix does not build";
   EXPECT_FALSE(with.findings.empty());
   EXPECT_EQ(outcome(with), outcome(without));
+}
+
+TEST(WalkedDeclarations, ConstantTablesAreSkippedTablesOfFunctionsAreNot) {
+  // `weights` names only constants and is not walked; `methods`, constant
+  // too, names a function: the state map still learns bump() is a method.
+  Project p;
+  p.write("m.c", "#include <Python.h>\n"
+                 "static const unsigned char weights[] = {1, 2, 3};\n"
+                 "static long hits;\n"
+                 "static PyObject *bump(PyObject *self, PyObject *arg)\n"
+                 "{\n    hits += weights[1];\n    Py_RETURN_NONE;\n}\n"
+                 "static const PyMethodDef methods[] = {\n"
+                 "    {\"bump\", bump, METH_O, NULL}, {NULL}};\n"
+                 "PyMethodDef *table(void) { return (PyMethodDef *)methods; }\n");
+  auto r = scanWith({p.dir.string()}, false);
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].rule, "FT002");
+  EXPECT_EQ(r.findings[0].location.line, 6u);
+  EXPECT_EQ(r.findings[0].function, "bump");
+  bool method = false;
+  for (const auto &f : r.state.functions)
+    if (f.function == "bump")
+      method = f.callables == std::vector<std::string>{"bump"};
+  EXPECT_TRUE(method) << "bump() is named by the constant method table";
 }
 
 TEST(SharedPreamble, ProjectHeaderWithCodeIsNotPrecompiled) {

@@ -204,11 +204,39 @@ private:
             mine = scope_.contains(absoluteInTu(sm, entry->getName()));
         it = known.emplace(id, mine).first;
       }
-      if (it->second)
+      if (it->second && !isConstantTable(ctx, d))
         own.push_back(d);
     }
     addDefinitionsUsed(own);
     return own;
+  }
+
+  // A constant table (unicodedata's, a codec's mappings): a variable of
+  // constant type whose initializer names nothing but constants. Nothing in
+  // it runs, is shared state or can be written, so it is not walked: its
+  // parent map alone cost more than the rest of the unit's analysis. Its
+  // uses, in the functions that read it, are.
+  static bool isConstantTable(const clang::ASTContext &ctx,
+                              const clang::Decl *d) {
+    const auto *var = llvm::dyn_cast<clang::VarDecl>(d);
+    if (!var || !var->hasGlobalStorage() || !var->getInit() ||
+        !var->getType().isConstant(ctx))
+      return false;
+    struct OnlyConstants : clang::RecursiveASTVisitor<OnlyConstants> {
+      const clang::ASTContext &ctx;
+      explicit OnlyConstants(const clang::ASTContext &c) : ctx(c) {}
+      bool VisitDeclRefExpr(clang::DeclRefExpr *e) {
+        if (llvm::isa<clang::EnumConstantDecl>(e->getDecl()))
+          return true;
+        const auto *v = llvm::dyn_cast<clang::VarDecl>(e->getDecl());
+        return v && v->hasGlobalStorage() && v->getType().isConstant(ctx);
+      }
+      bool VisitCallExpr(clang::CallExpr *) { return false; }
+      bool VisitStmtExpr(clang::StmtExpr *) { return false; }
+      bool VisitBlockExpr(clang::BlockExpr *) { return false; }
+      bool VisitLambdaExpr(clang::LambdaExpr *) { return false; }
+    } visitor(ctx);
+    return visitor.TraverseStmt(const_cast<clang::Expr *>(var->getInit()));
   }
 
   // The definitions of the functions that `decls` use, and of those they
