@@ -146,14 +146,15 @@ TEST(WalkedDeclarations, ConstantTablesAreSkippedTablesOfFunctionsAreNot) {
   // `weights` names only constants and is not walked; `methods`, constant
   // too, names a function: the state map still learns bump() is a method.
   Project p;
-  p.write("m.c", "#include <Python.h>\n"
-                 "static const unsigned char weights[] = {1, 2, 3};\n"
-                 "static long hits;\n"
-                 "static PyObject *bump(PyObject *self, PyObject *arg)\n"
-                 "{\n    hits += weights[1];\n    Py_RETURN_NONE;\n}\n"
-                 "static const PyMethodDef methods[] = {\n"
-                 "    {\"bump\", bump, METH_O, NULL}, {NULL}};\n"
-                 "PyMethodDef *table(void) { return (PyMethodDef *)methods; }\n");
+  p.write("m.c",
+          "#include <Python.h>\n"
+          "static const unsigned char weights[] = {1, 2, 3};\n"
+          "static long hits;\n"
+          "static PyObject *bump(PyObject *self, PyObject *arg)\n"
+          "{\n    hits += weights[1];\n    Py_RETURN_NONE;\n}\n"
+          "static const PyMethodDef methods[] = {\n"
+          "    {\"bump\", bump, METH_O, NULL}, {NULL}};\n"
+          "PyMethodDef *table(void) { return (PyMethodDef *)methods; }\n");
   auto r = scanWith({p.dir.string()}, false);
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].rule, "FT002");
