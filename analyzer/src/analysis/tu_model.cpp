@@ -1027,6 +1027,23 @@ HeldByCallers TuModel::heldAtSlotCall(const clang::FunctionDecl *def,
   return held;
 }
 
+// heldAtCall asks these again in every round of computeAlwaysLocked (and
+// rules ask again later); they are questions of the code alone, not of the
+// locks found so far, so each is answered once.
+bool TuModel::ownedAtCall(const CallSite &s, unsigned index, Owned what) const {
+  auto [it, fresh] = ownedAtCall_.try_emplace({&s, index, what}, false);
+  if (!fresh)
+    return it->second;
+  const clang::FunctionDecl *callerDef = s.caller->getDefinition();
+  bool owned =
+      what == Owned::Argument
+          ? isPrivateContainer(s.argExprs[index], callerDef, s.offset, *this)
+          : parameterKeptPrivate(callerDef->getParamDecl(index), callerDef,
+                                 s.offset, *this);
+  it->second = owned;
+  return owned;
+}
+
 namespace {
 
 // What every one of two kinds of calls holds.
@@ -1169,8 +1186,7 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
       return false;
     for (unsigned k = 0; k < callerDef->getNumParams(); ++k)
       if (callerDef->getParamDecl(k)->getNameAsString() == arg)
-        return parameterKeptPrivate(callerDef->getParamDecl(k), callerDef,
-                                    s.offset, *this);
+        return ownedAtCall(s, k, Owned::CallersParameter);
     return false;
   };
   for (unsigned i = 0; i < def->getNumParams() && i < s.args.size(); ++i) {
@@ -1187,9 +1203,7 @@ HeldByCallers TuModel::heldAtCall(const CallSite &s,
       here.guarded.insert(name);
       here.exclusive.insert(name);
     } else if (!def->isExternallyVisible() && // every caller in view
-               (keptGuarded(s.args[i]) ||
-                isPrivateContainer(s.argExprs[i], s.caller->getDefinition(),
-                                   s.offset, *this))) {
+               (keptGuarded(s.args[i]) || ownedAtCall(s, i, Owned::Argument))) {
       here.guarded.insert(name);
     }
   }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace ftready::analysis {
@@ -246,6 +247,11 @@ private:
                                const HeldByCallers &callers) const;
   HeldByCallers heldAtCall(const CallSite &s,
                            const clang::FunctionDecl *def) const;
+  // At the call: is argument `index` an object the caller made and has not
+  // shared (Argument), or is the caller's parameter `index` still its own
+  // (CallersParameter)?
+  enum class Owned { Argument, CallersParameter };
+  bool ownedAtCall(const CallSite &s, unsigned index, Owned what) const;
   bool extentCovers(const clang::FunctionDecl *fn, unsigned offset,
                     const std::string &object) const;
   bool mutexCovers(const LockExtent &ext, const std::string &object) const;
@@ -279,6 +285,8 @@ private:
       variableUses_;
   mutable KeptParameters keptParameters_;
   mutable StructScope structScope_;
+  mutable std::map<std::tuple<const CallSite *, unsigned, Owned>, bool>
+      ownedAtCall_;
 };
 
 } // namespace ftready::analysis
