@@ -10,6 +10,9 @@
 # For ftready: cold (no result cache, no kept preamble), preambles kept from
 # an earlier run but results cold (an edited unit, or new flags for the
 # results), cold without the shared preamble, and warm (nothing changed).
+# The last column is the cold pair's CPU time (user + sys): clang's includes
+# each unit's process start-up (about 135 ms of CPU per run on the machine
+# of 2026-12-02, an empty unit's), which a wall ratio alone hides.
 #
 #   bench/scan_vs_syntax_only.sh [-j N] [ROUNDS]
 set -euo pipefail
