@@ -127,6 +127,22 @@ TEST(SharedPreamble, HeaderWithoutGuardFallsBackToTheUnitsOwnParse) {
   EXPECT_EQ(outcome(with), outcome(without));
 }
 
+TEST(WalkedDeclarations, ConstantTableOfModuleSlotsIsRead) {
+  // A constant table of structs is walked: this one declares the module
+  // free-threading ready, so FT004 is quiet.
+  Project p;
+  p.write("m.c",
+          "#include <Python.h>\n"
+          "static const PyModuleDef_Slot slots[] = {\n"
+          "    {Py_mod_gil, Py_MOD_GIL_NOT_USED}, {0, NULL}};\n"
+          "static PyModuleDef def = {PyModuleDef_HEAD_INIT, .m_name = \"m\",\n"
+          "    .m_slots = (PyModuleDef_Slot *)slots};\n"
+          "PyMODINIT_FUNC PyInit_m(void) { return PyModuleDef_Init(&def); }\n");
+  auto r = scanWith({p.dir.string()}, false);
+  EXPECT_TRUE(r.unparsed.empty());
+  EXPECT_TRUE(r.findings.empty()) << r.findings.size() << " findings";
+}
+
 TEST(SharedPreamble, ErrorPastThePrefixIsNotParsedAgain) {
   // The header after Python.h is missing: the preamble (Python.h alone) is
   // not at fault, so each unit keeps its one parse, and says the same as
@@ -165,6 +181,25 @@ TEST(WalkedDeclarations, ConstantTablesAreSkippedTablesOfFunctionsAreNot) {
     if (f.function == "bump")
       method = f.callables == std::vector<std::string>{"bump"};
   EXPECT_TRUE(method) << "bump() is named by the constant method table";
+}
+
+TEST(SharedPreamble, PrefixThatDefinesMacrosIsParsedAgainOnError) {
+  // settings.h changes the unit's BUFSZ. Over the preamble, the unit's own
+  // first line sets it back (settings.h is guarded, so not read again): the
+  // #error fires in the unit, not in a file of the preamble. Parsed again
+  // without it, the unit is whole.
+  Project p;
+  p.write("settings.h", "#ifndef SETTINGS_H\n#define SETTINGS_H\n"
+                        "#undef BUFSZ\n#define BUFSZ 64\n#endif\n");
+  p.twoUnits("#define BUFSZ 16\n#include <Python.h>\n"
+             "#include \"settings.h\"\n#if BUFSZ != 64\n"
+             "#error settings.h sets BUFSZ\n#endif\n");
+  auto with = scanWith({p.dir.string()}, true);
+  auto without = scanWith({p.dir.string()}, false);
+  EXPECT_TRUE(without.unparsed.empty());
+  EXPECT_TRUE(with.unparsed.empty());
+  EXPECT_FALSE(with.findings.empty());
+  EXPECT_EQ(outcome(with), outcome(without));
 }
 
 TEST(SharedPreamble, ProjectHeaderWithCodeIsNotPrecompiled) {

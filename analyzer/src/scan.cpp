@@ -28,6 +28,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <sys/stat.h>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -212,15 +214,18 @@ private:
   }
 
   // A constant table (unicodedata's, a codec's mappings): a variable of
-  // constant type whose initializer names nothing but constants. Nothing in
-  // it runs, is shared state or can be written, so it is not walked: its
-  // parent map alone cost more than the rest of the unit's analysis. Its
-  // uses, in the functions that read it, are.
+  // constant type, of numbers or pointers (a struct, such as a table of
+  // module slots, tells the analysis what the module declares), whose
+  // initializer names nothing but constants. Nothing in it runs, is shared
+  // state or can be written, so it is not walked: its parent map alone cost
+  // more than the rest of the unit's analysis. Its uses, in the functions
+  // that read it, are.
   static bool isConstantTable(const clang::ASTContext &ctx,
                               const clang::Decl *d) {
     const auto *var = llvm::dyn_cast<clang::VarDecl>(d);
     if (!var || !var->hasGlobalStorage() || !var->getInit() ||
-        !var->getType().isConstant(ctx))
+        !var->getType().isConstant(ctx) ||
+        !ctx.getBaseElementType(var->getType())->isScalarType())
       return false;
     struct OnlyConstants : clang::RecursiveASTVisitor<OnlyConstants> {
       const clang::ASTContext &ctx;
@@ -457,20 +462,39 @@ FileOutcome parseUnit(const std::string &file,
   return out;
 }
 
+// A file's identity, whatever the path that names it (a symlinked checkout,
+// a relative -I); none when it cannot be read.
+std::optional<std::pair<dev_t, ino_t>> fileIdentity(const std::string &path) {
+  struct stat st;
+  if (path.empty() || ::stat(path.c_str(), &st) != 0)
+    return std::nullopt;
+  return std::pair{st.st_dev, st.st_ino};
+}
+
 // Whether a unit that did not parse with a shared preamble may parse without
-// it: when an error lies in the preamble's own files or nowhere (a PCH that
-// could not be read). The preamble holds the state its prefix leaves, so an
-// error past the prefix, in a file it never read (a missing tcl.h, a library
-// config's #error), comes back the same: parsing again would cost a whole
-// parse for nothing.
+// it. Not when the preamble's prefix is #include lines only and every error
+// lies in a file the preamble never read: the preamble holds the state the
+// prefix leaves, so such an error (a missing tcl.h, a library config's
+// #error) comes back the same, and parsing again would cost a whole parse
+// for nothing. A prefix that defines macros is read again over the preamble
+// by the unit's own lines, which can leave another state (a header that
+// redefines the unit's macro): then, and for an error in the preamble's own
+// files or in no file, the unit is parsed again.
 bool preambleMayBeAtFault(const FileOutcome &out, const Preamble &preamble) {
-  std::set<std::string> own(preamble.dependencies.begin(),
-                            preamble.dependencies.end());
-  std::string prefix =
-      absolutePath(fs::path(preamble.pch).replace_extension(".h").string());
-  for (const auto &f : out.errorFiles)
-    if (f.empty() || f == prefix || own.count(f))
+  if (!preamble.includesOnly || out.errorFiles.empty())
+    return true;
+  std::set<std::pair<dev_t, ino_t>> own;
+  if (auto prefix =
+          fileIdentity(fs::path(preamble.pch).replace_extension(".h").string()))
+    own.insert(*prefix);
+  for (const auto &d : preamble.dependencies)
+    if (auto id = fileIdentity(d))
+      own.insert(*id);
+  for (const auto &f : out.errorFiles) {
+    auto id = fileIdentity(f);
+    if (!id || own.count(*id))
       return true;
+  }
   return false;
 }
 

@@ -261,6 +261,14 @@ bool writeWhole(const std::string &path, const std::string &text) {
   return !ec;
 }
 
+bool onlyIncludes(const std::string &prefix) {
+  std::istringstream lines(prefix);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.rfind("#include", 0) != 0)
+      return false;
+  return true;
+}
+
 bool writeManifest(const std::string &path, const Preamble &p) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto &f : p.dependencies)
@@ -430,6 +438,7 @@ std::optional<Preamble> SharedPreambles::acquire(const std::string &file) {
     }
     if (e.state == State::Ready) {
       used_[file] = key;
+      e.preamble.includesOnly = onlyIncludes(e.prefix);
       return e.preamble;
     }
   }

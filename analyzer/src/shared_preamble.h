@@ -33,6 +33,10 @@ struct Preamble {
   std::string pch;
   std::vector<std::string> dependencies; // every file it was made of
   std::set<std::string> code; // those with a function body or a definition
+  // Its prefix is #include lines only: the unit's own copy of them, read
+  // again over the preamble, changes no macro (each header is guarded, or
+  // its errors lie in its own file).
+  bool includesOnly = false;
 };
 
 class SharedPreambles {
