@@ -159,7 +159,8 @@ TEST(SharedPreamble, ErrorPastThePrefixIsNotParsedAgain) {
 }
 
 TEST(WalkedDeclarations, ConstantTablesAreSkippedTablesOfFunctionsAreNot) {
-  // `weights` names only constants and is not walked; `methods`, constant
+  // `weights` names only constants: left unwalked, it changes nothing
+  // reported (that it is skipped shows only in time). `methods`, constant
   // too, names a function: the state map still learns bump() is a method.
   Project p;
   p.write("m.c",
